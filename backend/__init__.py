@@ -1,0 +1,1 @@
+"""The ReadCrumbs HTTP API (FastAPI)."""

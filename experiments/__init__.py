@@ -1,0 +1,1 @@
+"""Training side of ReadCrumbs: data, training, evaluation, tracking and the registry CLI."""

@@ -1,0 +1,48 @@
+"""The event-store interface: predictions and feedback, written in batches, read by time window.
+
+Implementations: :mod:`.memory` (tests), :mod:`.sqlite` (default), :mod:`.dynamodb` (AWS).
+Writes are idempotent on ``request_id`` / ``feedback_id``, so replaying a spool after a partial
+failure never duplicates a record. Time bounds are ISO-8601 UTC strings (see
+:func:`~readcrumbs.events.records.to_iso`); ``start`` is inclusive, ``end`` exclusive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+
+
+class EventStore(Protocol):
+    """Where every prediction and feedback record ends up."""
+
+    url: str
+
+    def write_predictions(self, records: Sequence[PredictionRecord]) -> None:
+        """Store a batch; raises :class:`~readcrumbs.errors.StoreError` when it cannot."""
+        ...
+
+    def write_feedback(self, records: Sequence[FeedbackRecord]) -> None:
+        """Store a batch; raises :class:`~readcrumbs.errors.StoreError` when it cannot."""
+        ...
+
+    def predictions(self, start: str | None = None, end: str | None = None) -> list[PredictionRecord]:
+        """Predictions with ``start <= ts < end``, oldest first."""
+        ...
+
+    def feedback(self, start: str | None = None, end: str | None = None) -> list[FeedbackRecord]:
+        """Feedback with ``start <= ts < end``, oldest first."""
+        ...
+
+    def get_prediction(self, request_id: str) -> PredictionRecord | None:
+        """One prediction by id, or None."""
+        ...
+
+    def random_prediction(self) -> PredictionRecord | None:
+        """A uniformly chosen prediction, or None when there is none."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
