@@ -14,7 +14,10 @@ line or an HTTP layer can turn them into a clear answer in one place::
     │   ├── ChecksumMismatch   an artifact's sha256 differs from its manifest
     │   └── PromotionRefused   the gate kept a candidate out of production
     ├── ModelNotReady          no model is loaded yet
-    └── UnknownBook            a book id or title that the catalogue does not know
+    ├── UnknownBook            a book id or title that the catalogue does not know
+    └── ServiceError           another ReadCrumbs service, called over HTTP, failed
+        ├── ServiceUnavailable no usable answer: refused, timed out, 5xx, not JSON
+        └── RequestRejected    a 4xx answer; carries the status and the server's detail
 """
 
 from __future__ import annotations
@@ -66,3 +69,24 @@ class ModelNotReady(ReadCrumbsError):
 
 class UnknownBook(ReadCrumbsError):
     """A book id or title that the catalogue does not know."""
+
+
+class ServiceError(ReadCrumbsError):
+    """Another ReadCrumbs service, called over HTTP, did not give a usable answer."""
+
+
+class ServiceUnavailable(ServiceError):
+    """No usable answer: the connection was refused or timed out, a 5xx, or a body that is not JSON."""
+
+
+class RequestRejected(ServiceError):
+    """The service refused the request with a 4xx answer.
+
+    ``status`` is the HTTP status; ``detail`` the ``detail`` field of the JSON body as sent (a
+    string, or an object such as ``{"message", "unknown", "suggestions"}``), else ``None``.
+    """
+
+    def __init__(self, message: str, *, status: int, detail: object = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail

@@ -4,6 +4,7 @@ Layout (identical on a folder and on S3)::
 
     models/<name>/versions/<version>/manifest.json   # + artifact files, never overwritten
     models/<name>/aliases/<alias>.json               # {"version": v, "history": [...]}
+    models/<name>/versions/<version>/deleted.json    # tombstone: the number is never reused
 
 Versions are the integers 1, 2, 3, … in order of registration. A version's files are written
 before its manifest, so a manifest's presence means the version is complete. An alias file is
@@ -116,15 +117,18 @@ class Registry:
         return f"models/{self._check_name(name)}/aliases/{self._check_name(alias)}.json"
 
     # -- versions ---------------------------------------------------------------------------
-    def versions(self, name: str) -> list[int]:
-        """Every complete version of ``name``, oldest first."""
+    def _numbers(self, name: str, file: str | None) -> list[int]:
         prefix = f"models/{self._check_name(name)}/versions/"
         found = {
             int(key[len(prefix) :].split("/", 1)[0])
             for key in self.store.list(prefix)
-            if key.endswith("/manifest.json")
+            if file is None or key.endswith(f"/{file}")
         }
         return sorted(found)
+
+    def versions(self, name: str) -> list[int]:
+        """Every complete version of ``name``, oldest first."""
+        return self._numbers(name, "manifest.json")
 
     def manifest(self, name: str, version: int) -> Manifest:
         """The manifest of one version; :class:`VersionNotFound` when absent."""
@@ -164,7 +168,8 @@ class Registry:
         for file in files:
             if not _FILE.match(file) or file == "manifest.json":
                 raise RegistryError(f"invalid artifact file name {file!r}")
-        known = self.versions(name)
+        # Deleted versions leave a tombstone, so their numbers are never given out again.
+        known = self._numbers(name, None)
         version = (known[-1] if known else 0) + 1
         # Two writers racing for one number would both see it free; refuse rather than mix files.
         if self.store.exists(self._version_key(name, version)):
@@ -221,6 +226,8 @@ class Registry:
         self.store.delete(self._version_key(name, version))
         for key in self.store.list(f"models/{name}/versions/{version}/"):
             self.store.delete(key)
+        tombstone = {"deleted_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        self.store.write(self._version_key(name, version, "deleted.json"), json.dumps(tombstone).encode())
 
     # -- aliases ----------------------------------------------------------------------------
     def aliases(self, name: str) -> list[str]:

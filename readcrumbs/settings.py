@@ -22,9 +22,7 @@ EVENTS_SCHEMES = ("sqlite:///", "dynamodb://", "memory://")
 class Settings(BaseSettings):
     """Where state lives and where data comes from; refuses bad values at start-up."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="READCRUMBS_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="READCRUMBS_", env_file=".env", extra="ignore", frozen=True)
 
     home: Path = Field(Path("var"), description="Folder for all local state.")
     data_source: str = Field(
@@ -45,7 +43,9 @@ class Settings(BaseSettings):
     @classmethod
     def _check_registry_url(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(REGISTRY_SCHEMES):
-            raise ValueError(f"READCRUMBS_REGISTRY_URL must start with one of {REGISTRY_SCHEMES}, got {url!r}")
+            raise ValueError(
+                f"READCRUMBS_REGISTRY_URL must start with one of {REGISTRY_SCHEMES}, got {url!r}"
+            )
         return url
 
     @field_validator("events_url")

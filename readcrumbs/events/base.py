@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+import pandas as pd
+
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
 
 
@@ -41,6 +43,25 @@ class EventStore(Protocol):
 
     def random_prediction(self) -> PredictionRecord | None:
         """A uniformly chosen prediction, or None when there is none."""
+        ...
+
+    def predictions_frame(
+        self, start: str | None = None, end: str | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Predictions in the window as a DataFrame, oldest first, for analytics.
+
+        Only ``columns`` (default: every field of :class:`PredictionRecord`) are read, so the
+        dashboard can load a million rows of scalars (``ts``, ``latency_ms``, ``userid``,
+        ``model_version``) quickly; list fields come back as Python lists.
+        """
+        ...
+
+    def feedback_frame(self, start: str | None = None, end: str | None = None) -> pd.DataFrame:
+        """Feedback in the window as a DataFrame with every field of :class:`FeedbackRecord`."""
+        ...
+
+    def ping(self) -> None:
+        """Raise :class:`~readcrumbs.errors.StoreError` when the store cannot be reached."""
         ...
 
     def close(self) -> None:

@@ -1,0 +1,38 @@
+"""The popularity baseline: every reader gets the most liked books."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class Popularity:
+    """Scores each book by how many training readers liked it; ignores the favourites."""
+
+    model_type: ClassVar[str] = "popularity"
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = dict(params)
+        self.likes_per_book = np.zeros(0, dtype=np.float32)
+
+    def fit(self, likes: sp.csr_matrix) -> None:
+        self.likes_per_book = np.asarray(likes.sum(axis=0), dtype=np.float32).ravel()
+
+    def score(self, histories: sp.csr_matrix) -> np.ndarray:
+        return np.tile(self.likes_per_book, (histories.shape[0], 1))
+
+    def explain(self, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
+        # Popularity does not look at the favourites, so none of them is a reason.
+        return np.zeros((len(books), len(favourites)), dtype=np.float32)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"likes_per_book": self.likes_per_book}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> Self:
+        model = cls(**params)
+        model.likes_per_book = np.asarray(arrays["likes_per_book"], dtype=np.float32)
+        return model
