@@ -31,7 +31,6 @@ class EASE:
         likes = likes.astype(np.float64)
         gram = np.asarray((likes.T @ likes).todense())  # (n_books, n_books) float64
         gram[np.diag_indices_from(gram)] += self.params["l2"]
-        # G is symmetric positive definite: a Cholesky inverse is about twice as fast as inv().
         precision = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
         weights = precision / -np.diag(precision)
         np.fill_diagonal(weights, 0.0)
