@@ -99,10 +99,13 @@ def load_dataset(store: BlobStore, version: str) -> Dataset:
     """Read back what :func:`save_dataset` wrote."""
     prefix = f"data/{version}"
     info = json.loads(store.read(f"{prefix}/data.json"))
+    catalogue = pd.read_parquet(io.BytesIO(store.read(f"{prefix}/catalogue.parquet")))
+    # Parquet gives list columns back as numpy arrays; the contract says list[str].
+    catalogue["genres"] = [list(genres) for genres in catalogue["genres"]]
     return Dataset(
         version=version,
         interactions=pd.read_parquet(io.BytesIO(store.read(f"{prefix}/interactions.parquet"))),
-        catalogue=pd.read_parquet(io.BytesIO(store.read(f"{prefix}/catalogue.parquet"))),
+        catalogue=catalogue,
         heldout_users=pd.read_parquet(io.BytesIO(store.read(f"{prefix}/heldout_users.parquet")))[
             "user_id"
         ].to_numpy(dtype=np.int64),

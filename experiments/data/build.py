@@ -1,0 +1,114 @@
+"""From validated tables to the dataset's parts: likes, catalogue, popularity and data version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from experiments.data.genres import is_genre
+from experiments.dataset import CATALOGUE_COLUMNS
+from readcrumbs.text import normalize_title
+
+MAX_GENRES = 5
+# Bump when the way a dataset is built changes, so old versions are not reused by mistake.
+DATA_FORMAT = 1
+VERSION_CHARS = 12
+
+
+def build_interactions(ratings: pd.DataFrame, like_threshold: int) -> pd.DataFrame:
+    """Likes: (n_likes, 2) frame of user_id, book_id int64, sorted, one row per pair.
+
+    ``ratings`` holds one rating per (user_id, book_id) (see validation); a like is a rating of at
+    least ``like_threshold``.
+    """
+    likes = ratings.loc[ratings["rating"] >= like_threshold, ["user_id", "book_id"]]
+    return sort_interactions(likes)
+
+
+def sort_interactions(likes: pd.DataFrame) -> pd.DataFrame:
+    """user_id, book_id int64 without duplicates, sorted by user then book, index 0..n-1."""
+    likes = likes.astype({"user_id": np.int64, "book_id": np.int64}).drop_duplicates()
+    return likes.sort_values(["user_id", "book_id"], kind="stable").reset_index(drop=True)
+
+
+def build_catalogue(books: pd.DataFrame, book_tags: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
+    """One row per book of books.csv, in book_id order, with :data:`CATALOGUE_COLUMNS`.
+
+    ``popularity`` is 0 and ``popularity_pct`` 0.0 until :func:`add_popularity` fills them.
+    """
+    catalogue = pd.DataFrame(
+        {
+            "book_id": books["book_id"].astype(np.int64),
+            "title": books["title"].astype("str"),
+            "title_norm": books["title"].map(normalize_title).astype("str"),
+            "authors": books["authors"].astype("str"),
+            "year": books["original_publication_year"].astype("Int64"),
+            "average_rating": books["average_rating"].astype(np.float64),
+            "ratings_count": books["ratings_count"].astype(np.int64),
+            "image_url": books["image_url"].astype("str"),
+            "small_image_url": books["small_image_url"].astype("str"),
+        }
+    )
+    genres = top_genres(book_tags, tags)
+    catalogue["genres"] = [genres.get(book_id, []) for book_id in catalogue["book_id"]]
+    catalogue["popularity"] = np.zeros(len(catalogue), dtype=np.int64)
+    catalogue["popularity_pct"] = np.zeros(len(catalogue), dtype=np.float64)
+    return catalogue.sort_values("book_id", kind="stable").reset_index(drop=True)[list(CATALOGUE_COLUMNS)]
+
+
+def top_genres(book_tags: pd.DataFrame, tags: pd.DataFrame, limit: int = MAX_GENRES) -> dict[int, list[str]]:
+    """book_id → its ``limit`` most used genre shelves, most used first (ties by name)."""
+    genres = tags[tags["tag_name"].map(is_genre).astype(bool)].sort_values("tag_name", kind="stable")
+    # Sorting a million rows on integers is several times faster than on names.
+    name_rank = pd.Series(np.arange(len(genres)), index=genres["tag_id"].to_numpy())
+    shelved = book_tags[book_tags["tag_id"].isin(genres["tag_id"]) & (book_tags["count"] > 0)]
+    ranks = shelved["tag_id"].map(name_rank).to_numpy()
+    order = np.lexsort((ranks, -shelved["count"].to_numpy(), shelved["book_id"].to_numpy()))
+    best = shelved.iloc[order].groupby("book_id", sort=False).head(limit)
+    names = best["tag_id"].map(pd.Series(genres["tag_name"].to_numpy(), index=genres["tag_id"].to_numpy()))
+    # Rows are grouped by book already: cut the names where the book changes.
+    book_ids, starts = np.unique(best["book_id"].to_numpy(dtype=np.int64), return_index=True)
+    lists = np.split(names.to_numpy(dtype=object), starts[1:])
+    return {
+        int(book_id): [str(name) for name in group] for book_id, group in zip(book_ids, lists, strict=True)
+    }
+
+
+def add_popularity(catalogue: pd.DataFrame, interactions: pd.DataFrame, heldout_users: np.ndarray) -> None:
+    """Fill ``popularity`` and ``popularity_pct`` in place from the training likes.
+
+    popularity: likes per book by users who are not held out (int64), so a popularity baseline
+    built from it never sees evaluation users. popularity_pct: the percentile rank in [0, 100]
+    (ties share their average rank; the most liked book gets 100).
+    """
+    training = interactions.loc[~interactions["user_id"].isin(heldout_users), "book_id"]
+    counts = training.value_counts()
+    popularity = catalogue["book_id"].map(counts).fillna(0).astype(np.int64)
+    catalogue["popularity"] = popularity
+    catalogue["popularity_pct"] = (popularity.rank(method="average", pct=True) * 100.0).astype(np.float64)
+
+
+def data_version(
+    interactions: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    heldout_users: np.ndarray,
+    parameters: Mapping[str, object],
+) -> str:
+    """A short content hash: the same likes, catalogue, held-out users and parameters give the same one.
+
+    ``interactions`` must be sorted (see :func:`sort_interactions`) and ``catalogue`` in book_id
+    order, so row order in the source files does not change the version.
+    """
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"format": DATA_FORMAT, **parameters}, sort_keys=True).encode())
+    for column in ("user_id", "book_id"):
+        digest.update(np.ascontiguousarray(interactions[column].to_numpy(dtype=np.int64)).tobytes())
+    digest.update(np.sort(heldout_users.astype(np.int64)).tobytes())
+    # Popularity is derived from the rest, and JSON lines are stable across library versions.
+    described = catalogue.drop(columns=["popularity", "popularity_pct"])
+    digest.update(described.to_json(orient="records", lines=True).encode())
+    return digest.hexdigest()[:VERSION_CHARS]
