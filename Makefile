@@ -7,8 +7,11 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 EXTRAS := aws,experiments,backend,frontend,monitoring,dev
 PORT ?= 8000
+FRONTEND_PORT ?= 8501
+MONITORING_PORT ?= 8502
+SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train tune serve frontend monitoring run bench bench-train bench-api clean help
+.PHONY: install install-spark test lint format train tune serve frontend monitoring screenshots run bench bench-train bench-api clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,6 +47,15 @@ tune: $(STAMP)  ## Grid-search hyper-parameters on a validation split
 
 serve: $(STAMP)  ## Run the backend on $$PORT
 	$(PY) -m backend --port $(PORT)
+
+frontend: $(STAMP)  ## Run the readers' app on $$FRONTEND_PORT (backend at READCRUMBS_API_URL)
+	$(PY) -m streamlit run frontend/app.py --server.port $(FRONTEND_PORT) --server.address 127.0.0.1 \
+	  --server.headless true --browser.gatherUsageStats false
+
+screenshots: $(STAMP)  ## PNG of the readers' app with recommendations -> docs/screenshots/readers-app.png
+	$(PY) -m backend --host 127.0.0.1 --port $(SHOT_PORT) & backend=$$!; \
+	$(PY) -m frontend.screenshot --api-url http://127.0.0.1:$(SHOT_PORT) --wait-s 120 --out docs/screenshots/readers-app.png; \
+	status=$$?; kill $$backend; wait $$backend; exit $$status
 
 bench: bench-train  ## Every benchmark
 

@@ -1,0 +1,202 @@
+"""Take a PNG of the readers' app showing recommendations, with headless Chromium.
+
+Starts the app on 127.0.0.1 against a running backend, opens it with a ``?books=…&k=…&q=…`` link
+(the app picks those books, asks for recommendations at once and fills the search box),
+screenshots the page, and stops the app. Needs Debian's ``chromium`` (``apt-get install chromium``)::
+
+    python -m frontend.screenshot --api-url http://127.0.0.1:8000 --out docs/screenshots/readers-app.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import urlencode
+from urllib.request import urlopen
+
+from frontend.api_client import HttpBackend
+from frontend.headless import open_page
+from frontend.settings import get_settings
+from readcrumbs.errors import ConfigError, ServiceError
+
+APP_PATH = Path(__file__).resolve().parent / "app.py"
+# Popular books in goodbooks-10k: The Hobbit, Pride and Prejudice, 1984.
+DEFAULT_BOOKS = "7,10,13"
+# Something to show in the search box, so the picture shows search results too.
+DEFAULT_SEARCH = "tolkien"
+# Ready when the cards are drawn (or the page shows an error), and no spinner is left.
+READY = (
+    "(document.querySelectorAll('.rc-card').length > 0"
+    " || document.querySelector('[data-testid=\"stAlertContentError\"]') !== null)"
+    " && document.querySelector('[data-testid=\"stSpinner\"]') === null"
+)
+CONTENT_HEIGHT = (
+    "Math.max(...Array.from(document.querySelectorAll('[data-testid=\"stMainBlockContainer\"], body'),"
+    " e => e.scrollHeight))"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    args = _parse_args(argv)
+    try:
+        out = take_screenshot(
+            api_url=args.api_url,
+            out=args.out,
+            books=args.books,
+            how_many=args.k,
+            search=args.search,
+            width=args.width,
+            min_height=args.height,
+            chromium=args.chromium,
+            backend_wait_s=args.wait_s,
+        )
+    except (ConfigError, ServiceError) as error:
+        print(f"screenshot: {error}", file=sys.stderr)
+        return 1
+    print(f"screenshot: wrote {out} ({out.stat().st_size} bytes)")
+    return 0
+
+
+def take_screenshot(
+    *,
+    api_url: str,
+    out: Path,
+    books: str = DEFAULT_BOOKS,
+    how_many: int = 10,
+    search: str = DEFAULT_SEARCH,
+    width: int = 1400,
+    min_height: int = 900,
+    chromium: str = "chromium",
+    wait_s: float = 60,
+    backend_wait_s: float = 0,
+) -> Path:
+    """Screenshot the app with recommendations into ``out`` (PNG, ``width`` CSS pixels wide, as
+    tall as the page but at least ``min_height``) and return it.
+
+    The backend at ``api_url`` gets ``backend_wait_s`` seconds to come up (for scripts that have
+    just started it). Raises :class:`ServiceError` when it does not, and :class:`ConfigError` when
+    Chromium is missing or the page never showed recommendations (the PNG of what it did show is
+    still written).
+    """
+    browser = shutil.which(chromium)
+    if browser is None:
+        raise ConfigError(f"{chromium!r} not found; install it with: apt-get install -y chromium")
+    _wait_for_backend(HttpBackend(api_url, timeout_s=5), backend_wait_s)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    app = _start_app(api_url, port)
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/_stcore/health", app, timeout_s=wait_s)
+        url = f"http://127.0.0.1:{port}/?" + urlencode({"books": books, "k": how_many, "q": search})
+        with open_page(browser, url, width, min_height) as page:
+            ready = page.wait_for(READY, timeout_s=wait_s)
+            time.sleep(1.0)  # let fonts and covers settle after the last element arrives
+            height = int(page.evaluate(CONTENT_HEIGHT) or min_height)
+            page.resize(width, min(max(min_height, height + 40), 8000))
+            time.sleep(0.5)
+            page.screenshot(out)
+            cards = int(page.evaluate("document.querySelectorAll('.rc-card').length") or 0)
+    finally:
+        _stop(app)
+    if not ready or cards == 0:
+        raise ConfigError(f"the page showed no recommendations within {wait_s:g} s; see {out}")
+    return out
+
+
+def _wait_for_backend(backend: HttpBackend, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            backend.check_health()
+            return
+        except ServiceError:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(0.5)
+
+
+def _start_app(api_url: str, port: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_PATH),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+    env = {**os.environ, "READCRUMBS_API_URL": api_url}
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_until_up(health_url: str, app: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if app.poll() is not None:
+            errors = app.stderr.read().decode(errors="replace") if app.stderr else ""
+            raise ConfigError(f"the app exited before serving: {errors.strip()[-500:]}")
+        try:
+            with urlopen(health_url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise ConfigError(f"the app did not come up within {timeout_s:g} s")
+
+
+def _stop(app: subprocess.Popen[bytes]) -> None:
+    app.terminate()
+    try:
+        app.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Screenshot the readers' app with recommendations.")
+    parser.add_argument(
+        "--api-url", help="backend URL (default: READCRUMBS_API_URL or http://localhost:8000)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots/readers-app.png"))
+    parser.add_argument("--books", default=DEFAULT_BOOKS, help="comma-separated book ids to pick")
+    parser.add_argument("--k", type=int, default=10, help="how many recommendations")
+    parser.add_argument("--search", default=DEFAULT_SEARCH, help="text to show in the search box")
+    parser.add_argument("--width", type=int, default=1400)
+    parser.add_argument("--height", type=int, default=900, help="least height; the page sets the rest")
+    parser.add_argument("--chromium", default="chromium")
+    parser.add_argument("--wait-s", type=float, default=0, help="seconds to wait for the backend to come up")
+    args = parser.parse_args(argv)
+    if args.api_url is None:
+        args.api_url = get_settings().api_url
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(main())

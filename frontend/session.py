@@ -1,0 +1,240 @@
+"""One browser session's state, and the actions that change it.
+
+Streamlit reruns the whole page on every click, so anything that must survive a rerun (the
+reader id, the shelf, the last answer, which votes were sent) lives in the session mapping
+(``st.session_state``; a plain dict in tests). Actions run as widget callbacks, once per click:
+that, plus the vote ledger, is why a rerun never re-sends a request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from frontend.api_client import BackendAPI
+from frontend.books import Book, Recommendations, RecommendedBook, Vote
+from frontend.favourites import DEFAULT_RECOMMENDATIONS, MAX_FAVOURITES, split_pasted_list
+from readcrumbs.errors import ServiceError
+
+Session = MutableMapping[str, Any]
+
+READER_ID = "reader_id"
+BACKEND = "backend"
+SHELF = "shelf"
+PASTED_TEXT = "pasted_text"
+HOW_MANY = "how_many"
+SEARCH_QUERY = "search_query"
+PENDING = "pending_request"
+LAST_REQUEST = "last_request"
+OUTCOME = "outcome"
+VOTES = "votes"
+SEARCH_CACHE = "search_cache"
+DETAILS_CACHE = "details_cache"
+LINK_APPLIED = "link_applied"
+
+
+@dataclass(frozen=True)
+class RecommendationRequest:
+    """What to send to ``/predict``: ``favourites`` are book ids (shelf) or typed titles (paste)."""
+
+    favourites: tuple[int | str, ...]
+    how_many: int
+    source: Literal["shelf", "paste"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to the last request: recommendations, or the error that stopped them."""
+
+    request: RecommendationRequest
+    recommendations: Recommendations | None = None
+    error: ServiceError | None = None
+
+
+@dataclass(frozen=True)
+class VoteStatus:
+    """A vote the reader cast: ``recorded`` once the backend accepted it."""
+
+    value: int
+    recorded: bool
+    message: str = ""
+
+
+def start_session(session: Session, make_backend: Callable[[], BackendAPI]) -> BackendAPI:
+    """Fill in what a new session needs (once) and return its backend client.
+
+    A client already in the session (a test's fake) is kept.
+    """
+    session.setdefault(READER_ID, uuid.uuid4().hex)
+    session.setdefault(SHELF, [])
+    session.setdefault(VOTES, {})
+    session.setdefault(SEARCH_CACHE, {})
+    session.setdefault(DETAILS_CACHE, {})
+    session.setdefault(HOW_MANY, DEFAULT_RECOMMENDATIONS)
+    session.setdefault(PENDING, None)
+    session.setdefault(OUTCOME, None)
+    if BACKEND not in session:
+        session[BACKEND] = make_backend()
+    backend: BackendAPI = session[BACKEND]
+    return backend
+
+
+def shelf(session: Session) -> list[Book]:
+    """The books the reader picked, in the order picked."""
+    books: list[Book] = session[SHELF]
+    return books
+
+
+def add_to_shelf(session: Session, book: Book) -> None:
+    """Put ``book`` on the shelf unless it is there already or the shelf is full."""
+    books = shelf(session)
+    if len(books) < MAX_FAVOURITES and not on_shelf(session, book):
+        books.append(book)
+
+
+def remove_from_shelf(session: Session, book: Book) -> None:
+    """Take ``book`` off the shelf."""
+    session[SHELF] = [other for other in shelf(session) if not _is_same_book(book, other)]
+
+
+def clear_shelf(session: Session) -> None:
+    """Empty the shelf."""
+    session[SHELF] = []
+
+
+def on_shelf(session: Session, book: Book) -> bool:
+    """Whether ``book`` was already picked."""
+    return any(_is_same_book(book, other) for other in shelf(session))
+
+
+def ask_from_shelf(session: Session) -> None:
+    """Queue a request for recommendations from the shelf."""
+    favourites = tuple(b.book_id if b.book_id is not None else b.title for b in shelf(session))
+    _queue(session, RecommendationRequest(favourites, int(session[HOW_MANY]), "shelf"))
+
+
+def ask_from_paste(session: Session) -> None:
+    """Queue a request for recommendations from the pasted list."""
+    titles = split_pasted_list(session.get(PASTED_TEXT, ""))[:MAX_FAVOURITES]
+    _queue(session, RecommendationRequest(tuple(titles), int(session[HOW_MANY]), "paste"))
+
+
+def retry(session: Session) -> None:
+    """Queue the last request again (after the backend failed)."""
+    last: RecommendationRequest | None = session.get(LAST_REQUEST)
+    if last is not None:
+        _queue(session, last)
+
+
+def replace_pasted_entry(session: Session, entry: str, title: str) -> None:
+    """Swap an unknown pasted ``entry`` for a suggested ``title`` and ask again."""
+    titles = [title if t == entry else t for t in split_pasted_list(session.get(PASTED_TEXT, ""))]
+    session[PASTED_TEXT] = "\n".join(titles)
+    ask_from_paste(session)
+
+
+def answer_pending(session: Session, backend: BackendAPI) -> bool:
+    """Send the queued request, if any, and keep its outcome; ``True`` if one was sent."""
+    request: RecommendationRequest | None = session.get(PENDING)
+    if request is None:
+        return False
+    session[PENDING] = None
+    session[LAST_REQUEST] = request
+    if not request.favourites:
+        session[OUTCOME] = Outcome(request)  # shown as "pick at least one book"; nothing to send
+        return False
+    try:
+        recommendations = backend.recommend(list(request.favourites), session[READER_ID], request.how_many)
+    except ServiceError as error:
+        session[OUTCOME] = Outcome(request, error=error)
+    else:
+        session[OUTCOME] = Outcome(request, recommendations=_with_details(session, backend, recommendations))
+    return True
+
+
+def vote_key(request_id: str | None, recommended: RecommendedBook) -> str:
+    """The ledger key of a vote: one per card of one answer."""
+    return f"{request_id}:{recommended.position}:{recommended.book.book_id}"
+
+
+def vote_status(session: Session, request_id: str | None, recommended: RecommendedBook) -> VoteStatus | None:
+    """The vote cast on this card, if any."""
+    votes: dict[str, VoteStatus] = session[VOTES]
+    return votes.get(vote_key(request_id, recommended))
+
+
+def cast_vote(
+    session: Session, backend: BackendAPI, request_id: str | None, recommended: RecommendedBook, value: int
+) -> None:
+    """Send a like (+1) or dislike (-1) once; a recorded vote is never sent again."""
+    votes: dict[str, VoteStatus] = session[VOTES]
+    key = vote_key(request_id, recommended)
+    if key in votes and votes[key].recorded:
+        return
+    vote = Vote(session[READER_ID], recommended.book, request_id, recommended.position, value)
+    try:
+        backend.send_feedback(vote)
+    except ServiceError as error:
+        votes[key] = VoteStatus(value, recorded=False, message=str(error))
+    else:
+        votes[key] = VoteStatus(value, recorded=True)
+
+
+def search(session: Session, backend: BackendAPI, query: str, limit: int) -> list[Book]:
+    """Catalogue search, remembered per session so reruns do not repeat it; errors are not kept."""
+    cache: dict[tuple[str, int], list[Book]] = session[SEARCH_CACHE]
+    key = (query.strip().casefold(), limit)
+    if key not in cache:
+        cache[key] = backend.search_books(query.strip(), limit)
+    return cache[key]
+
+
+def suggestions_for(session: Session, backend: BackendAPI, entry: str, limit: int = 3) -> list[str]:
+    """Close catalogue titles for an entry the backend did not know; none if search fails."""
+    try:
+        return [book.title for book in search(session, backend, entry, limit)]
+    except ServiceError:
+        return []
+
+
+def _queue(session: Session, request: RecommendationRequest) -> None:
+    session[PENDING] = request
+
+
+def _is_same_book(book: Book, other: Book) -> bool:
+    if book.book_id is not None and other.book_id is not None:
+        return book.book_id == other.book_id
+    return book.title.casefold() == other.title.casefold()
+
+
+def _with_details(session: Session, backend: BackendAPI, answer: Recommendations) -> Recommendations:
+    """Fill in what the ``/predict`` answer left out (the average rating) from ``/books/{id}``.
+
+    A failed lookup only leaves the rating off the cards; after one failure no more are tried,
+    so a slow backend costs one timeout, not one per card.
+    """
+    cache: dict[int, Book] = session[DETAILS_CACHE]
+    completed = []
+    lookups_work = True
+    for recommended in answer.books:
+        book = recommended.book
+        if book.average_rating is None and book.book_id is not None and lookups_work:
+            if book.book_id not in cache:
+                try:
+                    cache[book.book_id] = backend.get_book(book.book_id)
+                except ServiceError:
+                    lookups_work = False
+            if book.book_id in cache:
+                details = cache[book.book_id]
+                book = replace(
+                    book,
+                    authors=book.authors or details.authors,
+                    year=book.year if book.year is not None else details.year,
+                    image_url=book.image_url or details.image_url,
+                    average_rating=details.average_rating,
+                )
+                recommended = replace(recommended, book=book)
+        completed.append(recommended)
+    return replace(answer, books=tuple(completed))
