@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train tune serve frontend monitoring screenshots run bench bench-train bench-api clean help
+.PHONY: install install-spark test lint format train tune serve frontend monitoring screenshots run bench bench-train bench-api bench-dashboard clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -57,10 +57,17 @@ screenshots: $(STAMP)  ## PNG of the readers' app with recommendations -> docs/s
 	$(PY) -m frontend.screenshot --api-url http://127.0.0.1:$(SHOT_PORT) --wait-s 120 --out docs/screenshots/readers-app.png; \
 	status=$$?; kill $$backend; wait $$backend; exit $$status
 
-bench: bench-train  ## Every benchmark
+monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
+	$(PY) -m streamlit run monitoring/app.py --server.port $(MONITORING_PORT) --server.address 127.0.0.1 \
+	  --server.headless true --browser.gatherUsageStats false
+
+bench: bench-train bench-dashboard  ## Every benchmark
 
 bench-train: $(STAMP)  ## Wall time and peak memory of each training stage
 	$(PY) -m bench.train
+
+bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predictions
+	$(PY) -m bench.dashboard
 
 clean:  ## Remove local state, caches and the virtualenv
 	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache wandb

@@ -1,0 +1,95 @@
+"""Plotly figures of the dashboard, each built from one of the report's tables.
+
+Plotly reads a subset of HTML in text (``<b>``, ``<a href>``), so text that comes from data
+(titles, genres) is escaped before it becomes a label.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from monitoring.drift import DriftResult
+
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "legend": {"orientation": "h"}}
+
+
+def _figure(title: str) -> go.Figure:
+    figure = go.Figure()
+    figure.update_layout(title=title, **_LAYOUT)
+    return figure
+
+
+def requests_over_time(per_bucket: pd.DataFrame, bucket: str) -> go.Figure:
+    """Stacked bars of requests per bucket, one colour per model version."""
+    figure = _figure(f"Requests per {bucket}")
+    for version, rows in per_bucket.groupby("model_version", sort=True):
+        figure.add_bar(x=rows["bucket"], y=rows["requests"], name=f"version {html.escape(str(version))}")
+    figure.update_layout(barmode="stack", yaxis_title="requests")
+    return figure
+
+
+def latency_over_time(per_bucket: pd.DataFrame, bucket: str, slo_ms: float) -> go.Figure:
+    """p50, p95 and p99 latency per bucket, with the SLO as a dashed line."""
+    figure = _figure(f"Latency per {bucket} (ms)")
+    for column in ("p50", "p95", "p99"):
+        figure.add_scatter(x=per_bucket["bucket"], y=per_bucket[column], mode="lines+markers", name=column)
+    figure.add_hline(y=slo_ms, line_dash="dash", line_color="red", annotation_text=f"SLO {slo_ms:g} ms")
+    figure.update_layout(yaxis_title="ms")
+    return figure
+
+
+def latency_histogram(histogram: pd.DataFrame, slo_ms: float) -> go.Figure:
+    """Requests per latency bin, with the SLO as a dashed line."""
+    figure = _figure("Latency distribution (last bin holds the slowest 0.1%)")
+    figure.add_bar(
+        x=(histogram["left"] + histogram["right"]) / 2,
+        y=histogram["requests"],
+        width=(histogram["right"] - histogram["left"]),
+        name="requests",
+    )
+    figure.add_vline(x=slo_ms, line_dash="dash", line_color="red", annotation_text=f"SLO {slo_ms:g} ms")
+    figure.update_layout(xaxis_title="ms", yaxis_title="requests", showlegend=False)
+    return figure
+
+
+def like_rate_by_position(by_position: pd.DataFrame) -> go.Figure:
+    """Like rate at each rank of the recommendation list."""
+    figure = _figure("Like rate by position")
+    figure.add_bar(x=by_position["position"], y=by_position["like_rate"], name="like rate")
+    figure.update_layout(xaxis_title="position (1 = top)", yaxis_title="like rate", yaxis_tickformat=".0%")
+    return figure
+
+
+def popularity_histogram(histogram: pd.DataFrame) -> go.Figure:
+    """Shares of recommended and of requested books per popularity percentile."""
+    figure = _figure("Popularity percentile: recommended vs requested")
+    labels = [
+        f"{left:.0f}-{right:.0f}" for left, right in zip(histogram["left"], histogram["right"], strict=True)
+    ]
+    figure.add_bar(x=labels, y=histogram["recommended"], name="recommended")
+    figure.add_bar(x=labels, y=histogram["requested"], name="requested")
+    figure.update_layout(barmode="group", xaxis_title="popularity percentile", yaxis_tickformat=".0%")
+    return figure
+
+
+def drift_bins(result: DriftResult, title: str) -> go.Figure:
+    """Training vs requested shares per drift bin."""
+    figure = _figure(title)
+    labels = [html.escape(str(label)) for label in result.bins["bin"]]
+    figure.add_bar(x=labels, y=result.bins["training"], name="training data")
+    figure.add_bar(x=labels, y=result.bins["requested"], name="requested")
+    figure.update_layout(barmode="group", yaxis_tickformat=".0%")
+    return figure
+
+
+def unknown_share(per_bucket: pd.DataFrame, bucket: str) -> go.Figure:
+    """Share of typed titles that matched no book, per bucket."""
+    figure = _figure(f"Unknown titles per {bucket}")
+    figure.add_scatter(
+        x=per_bucket["bucket"], y=per_bucket["unknown_share"], mode="lines+markers", name="unknown"
+    )
+    figure.update_layout(yaxis_title="share of typed titles", yaxis_tickformat=".0%")
+    return figure
