@@ -1,9 +1,24 @@
 """The event-store interface: predictions and feedback, written in batches, read by time window.
 
-Implementations: :mod:`.memory` (tests), :mod:`.sqlite` (default), :mod:`.dynamodb` (AWS).
+Implementations: :mod:`.memory` (tests), :mod:`.sqlite` (default), :mod:`.dynamodb` (AWS);
+:func:`readcrumbs.events.open_event_store` picks one by URL, and one contract suite
+(``tests/readcrumbs/events/test_contract.py``) holds every one of them to this interface.
 Writes are idempotent on ``request_id`` / ``feedback_id``, so replaying a spool after a partial
 failure never duplicates a record. Time bounds are ISO-8601 UTC strings (see
 :func:`~readcrumbs.events.records.to_iso`); ``start`` is inclusive, ``end`` exclusive.
+
+Errors: a store that cannot be reached, is locked or refuses a request raises
+:class:`~readcrumbs.errors.StoreError` (spool and retry later). A malformed record (a ``ts`` not
+in ``to_iso`` form, an empty id, a non-finite number, a non-text title) or bound raises
+:class:`ValueError` before anything is written: a bug to log, never to spool. Records come
+back with plain Python types (numpy scalars written in are converted).
+
+Frames (:mod:`.codec` fixes the dtypes for every store): text columns, ``ts`` included, are
+pandas ``str`` (turn ``ts`` into datetimes with
+``pd.to_datetime(frame.ts, format="ISO8601", utc=True)``); ``latency_ms`` float64; ``k``,
+``book_id``, ``value`` int64; feedback ``position`` nullable Int64; a missing feedback
+``request_id`` is NaN; list fields hold Python lists. An empty frame has the same columns and
+dtypes.
 """
 
 from __future__ import annotations

@@ -1,0 +1,260 @@
+"""What every event store shares: field lists, record checks, and DataFrame assembly.
+
+Each backend turns records into its own rows or items, but all of them refuse the same bad
+records, read the same window bounds and hand back frames with the same columns and dtypes,
+so a dashboard works unchanged on ``memory://``, ``sqlite:///`` and ``dynamodb://``.
+
+A malformed record (a timestamp not in :func:`~readcrumbs.events.records.to_iso` form, an
+empty id, a non-finite number, a title that is not text) raises :class:`ValueError`: that is a
+bug in the caller, not a store failure, so a writer must not spool and replay it forever.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy.typing as npt
+import pandas as pd
+
+from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+
+# Field order of the records, the tables and the default frame columns.
+PREDICTION_FIELDS: tuple[str, ...] = (
+    "request_id",
+    "ts",
+    "userid",
+    "items",
+    "item_ids",
+    "prediction",
+    "prediction_ids",
+    "scores",
+    "latency_ms",
+    "model_version",
+    "unknown",
+    "k",
+)
+PREDICTION_LIST_FIELDS: frozenset[str] = frozenset(
+    {"items", "item_ids", "prediction", "prediction_ids", "scores", "unknown"}
+)
+FEEDBACK_FIELDS: tuple[str, ...] = (
+    "feedback_id",
+    "ts",
+    "userid",
+    "request_id",
+    "book_id",
+    "title",
+    "position",
+    "value",
+)
+
+# Frame dtypes. Text is pandas' "str" (a missing request_id reads as NaN: test with pd.isna);
+# ``position`` may be missing, hence the nullable Int64; list fields hold Python lists.
+PREDICTION_DTYPES: Mapping[str, str] = {
+    "request_id": "str",
+    "ts": "str",
+    "userid": "str",
+    "items": "object",
+    "item_ids": "object",
+    "prediction": "object",
+    "prediction_ids": "object",
+    "scores": "object",
+    "latency_ms": "float64",
+    "model_version": "str",
+    "unknown": "object",
+    "k": "int64",
+}
+FEEDBACK_DTYPES: Mapping[str, str] = {
+    "feedback_id": "str",
+    "ts": "str",
+    "userid": "str",
+    "request_id": "str",
+    "book_id": "int64",
+    "title": "str",
+    "position": "Int64",
+    "value": "int64",
+}
+
+# One column of a frame: ``(n_rows,)`` values as a list or a numpy array.
+Column = Sequence[Any] | npt.NDArray[Any]
+
+_TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_BOUND = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_ts(ts: str) -> str:
+    """``ts`` itself when it is in the records' form (``2026-11-28T17:13:59.123Z``).
+
+    Stores compare timestamps as text, which orders correctly only for this fixed-width form.
+    """
+    if not isinstance(ts, str) or not _TS.fullmatch(ts):
+        raise ValueError(f"timestamp {ts!r} is not ISO-8601 UTC like 2026-11-28T17:13:59.123Z")
+    return ts
+
+
+def check_bound(bound: str | None) -> str | None:
+    """A window bound, which must start with a ``YYYY-MM-DD`` date; it is compared as text."""
+    if bound is not None and (not isinstance(bound, str) or not _BOUND.match(bound)):
+        raise ValueError(f"time bound {bound!r} is not ISO-8601 UTC like 2026-11-28T17:13:59.123Z")
+    return bound
+
+
+def in_window(ts: str, start: str | None, end: str | None) -> bool:
+    """Whether ``start <= ts < end`` (a missing bound is open)."""
+    return (start is None or ts >= start) and (end is None or ts < end)
+
+
+def check_columns(columns: Sequence[str] | None) -> tuple[str, ...]:
+    """The prediction fields a frame should hold, in the caller's order (default: all)."""
+    if columns is None:
+        return PREDICTION_FIELDS
+    if isinstance(columns, str):
+        raise ValueError("columns must be a sequence of field names, not one string")
+    chosen = tuple(columns)
+    unknown = [name for name in chosen if name not in PREDICTION_DTYPES]
+    if unknown:
+        raise ValueError(f"unknown prediction columns {unknown}; choose from {list(PREDICTION_FIELDS)}")
+    if not chosen or len(set(chosen)) != len(chosen):
+        raise ValueError(f"columns must name each field once and at least one, got {list(chosen)}")
+    return chosen
+
+
+def _id(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _utf8(value: str) -> str:
+    """``value`` as plain str that encodes to UTF-8: lone surrogates become U+FFFD.
+
+    JSON lets a client send ``"\\ud800"``; rejecting it here would fail a whole batch of
+    other readers' records, so free text is repaired rather than refused.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return str(value)  # str subclasses (numpy.str_) become plain str
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, got {value!r}")
+    return value if type(value) is str and value.isascii() else _utf8(value)
+
+
+def _texts(values: Iterable[object], name: str) -> list[str]:
+    texts = list(values)
+    try:
+        joined = "".join(texts)  # type: ignore[arg-type]  # join type-checks every item in C
+    except TypeError:
+        raise ValueError(f"{name} must hold strings only, got {texts!r}") from None
+    if joined.isascii() and all(type(text) is str for text in texts):
+        return texts  # type: ignore[return-value]
+    return [_utf8(text) for text in texts]  # type: ignore[arg-type]
+
+
+def _ints(values: Iterable[Any]) -> list[int]:
+    # operator.index accepts numpy integers but refuses floats, so 3.7 never becomes book 3.
+    return list(map(operator.index, values))
+
+
+def _finites(values: Iterable[Any], name: str) -> list[float]:
+    numbers = list(map(float, values))
+    if not all(map(math.isfinite, numbers)):
+        raise ValueError(f"{name} must be finite numbers, got {numbers!r}")
+    return numbers
+
+
+def _finite(value: Any, name: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def normalize_prediction(record: PredictionRecord) -> PredictionRecord:
+    """A checked copy of ``record`` with plain Python types (numpy scalars become int/float).
+
+    The copy owns its lists, so a store never shares mutable state with its caller.
+    """
+    return PredictionRecord(
+        request_id=_id(record.request_id, "request_id"),
+        ts=check_ts(record.ts),
+        userid=_text(record.userid, "userid"),
+        items=_texts(record.items, "items"),
+        item_ids=_ints(record.item_ids),
+        prediction=_texts(record.prediction, "prediction"),
+        prediction_ids=_ints(record.prediction_ids),
+        scores=_finites(record.scores, "scores"),
+        latency_ms=_finite(record.latency_ms, "latency_ms"),
+        model_version=_text(record.model_version, "model_version"),
+        unknown=_texts(record.unknown, "unknown"),
+        k=operator.index(record.k),
+    )
+
+
+def normalize_feedback(record: FeedbackRecord) -> FeedbackRecord:
+    """A checked copy of ``record`` with plain Python types."""
+    if record.value not in (1, -1):
+        raise ValueError(f"feedback value must be +1 or -1, got {record.value!r}")
+    return FeedbackRecord(
+        feedback_id=_id(record.feedback_id, "feedback_id"),
+        ts=check_ts(record.ts),
+        userid=_text(record.userid, "userid"),
+        request_id=None if record.request_id is None else _id(record.request_id, "request_id"),
+        book_id=operator.index(record.book_id),
+        title=_text(record.title, "title"),
+        position=None if record.position is None else operator.index(record.position),
+        value=operator.index(record.value),
+    )
+
+
+def copy_prediction(record: PredictionRecord) -> PredictionRecord:
+    """A copy whose lists are new (records are frozen, their lists are not)."""
+    return PredictionRecord(
+        request_id=record.request_id,
+        ts=record.ts,
+        userid=record.userid,
+        items=list(record.items),
+        item_ids=list(record.item_ids),
+        prediction=list(record.prediction),
+        prediction_ids=list(record.prediction_ids),
+        scores=list(record.scores),
+        latency_ms=record.latency_ms,
+        model_version=record.model_version,
+        unknown=list(record.unknown),
+        k=record.k,
+    )
+
+
+def frame(columns: Mapping[str, Column], dtypes: Mapping[str, str]) -> pd.DataFrame:
+    """A DataFrame from column-wise values, with the store-independent dtypes.
+
+    ``columns`` maps field name to ``(n_rows,)`` values; every column has the same length.
+    An empty frame still carries every requested column with its dtype.
+    """
+    return pd.DataFrame(
+        {name: pd.Series(values, dtype=dtypes[name]) for name, values in columns.items()},
+        columns=list(columns),
+    )
+
+
+def predictions_frame(records: Sequence[PredictionRecord], columns: Sequence[str]) -> pd.DataFrame:
+    """``records`` (oldest first) as a frame of the checked ``columns``; list cells are copies."""
+    values = {
+        name: [list(getattr(r, name)) for r in records]
+        if name in PREDICTION_LIST_FIELDS
+        else [getattr(r, name) for r in records]
+        for name in columns
+    }
+    return frame(values, PREDICTION_DTYPES)
+
+
+def feedback_frame(records: Sequence[FeedbackRecord]) -> pd.DataFrame:
+    """``records`` (oldest first) as a frame of every feedback field."""
+    return frame({name: [getattr(r, name) for r in records] for name in FEEDBACK_FIELDS}, FEEDBACK_DTYPES)

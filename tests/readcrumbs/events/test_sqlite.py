@@ -1,0 +1,199 @@
+"""What only the SQLite store promises: WAL, DESIGN.md's tables, locks that fail fast, threads."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from readcrumbs.errors import StoreError
+from readcrumbs.events.sqlite import SqliteEventStore
+from tests.readcrumbs.events.conftest import make_feedback, make_prediction
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "nested" / "folder" / "rc.db"
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path) -> Iterator[SqliteEventStore]:
+    store = SqliteEventStore(db_path, busy_timeout_s=0.2)
+    yield store
+    store.close()
+
+
+def test_creates_the_parent_folder_and_uses_wal(sqlite_store: SqliteEventStore, db_path: Path) -> None:
+    assert db_path.parent.is_dir()
+    sqlite_store.ping()
+    with sqlite3.connect(db_path) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_tables_have_the_design_columns_and_indexes(sqlite_store: SqliteEventStore, db_path: Path) -> None:
+    sqlite_store.ping()
+    with sqlite3.connect(db_path) as other:
+        columns = {
+            table: [row[1] for row in other.execute(f"PRAGMA table_info({table})")]
+            for table in ("predictions", "feedback")
+        }
+        indexes = {
+            row[0]: row[1] for row in other.execute("SELECT name, sql FROM sqlite_master WHERE type='index'")
+        }
+    assert columns["predictions"] == [
+        "request_id", "ts", "userid", "items", "item_ids", "prediction", "prediction_ids", "scores",
+        "latency_ms", "model_version", "unknown", "k",
+    ]  # fmt: skip
+    assert columns["feedback"] == [
+        "feedback_id", "ts", "userid", "request_id", "book_id", "title", "position", "value",
+    ]  # fmt: skip
+    assert "(ts, request_id" in indexes["predictions_ts"]
+    assert {"feedback_ts", "feedback_userid", "feedback_request_id"} <= set(indexes)
+
+
+def test_list_fields_are_stored_as_json_text(sqlite_store: SqliteEventStore, db_path: Path) -> None:
+    record = make_prediction(1, items=["Ἰλιάς", 'a "b"'], unknown=[])
+    sqlite_store.write_predictions([record])
+    with sqlite3.connect(db_path) as other:
+        items, scores, unknown, ts = other.execute(
+            "SELECT items, scores, unknown, ts FROM predictions"
+        ).fetchone()
+    assert "Ἰλιάς" in items  # readable, not \\u-escaped
+    assert json.loads(items) == record.items and json.loads(scores) == record.scores
+    assert unknown == "[]" and ts == record.ts
+
+
+def test_scalar_frames_are_read_from_the_covering_index(
+    sqlite_store: SqliteEventStore, db_path: Path
+) -> None:
+    # Pins the speed of the dashboard's query: it must never walk the wide rows.
+    sqlite_store.ping()
+    with sqlite3.connect(db_path) as other:
+        plan = other.execute(
+            "EXPLAIN QUERY PLAN SELECT ts, latency_ms, userid, model_version FROM predictions "
+            "WHERE ts >= ? AND ts < ? ORDER BY ts, request_id",
+            ("2026", "2027"),
+        ).fetchall()
+    assert any("COVERING INDEX predictions_ts" in row[-1] for row in plan), plan
+
+
+def test_a_locked_database_raises_store_error_quickly(sqlite_store: SqliteEventStore, db_path: Path) -> None:
+    sqlite_store.write_predictions([make_prediction(1)])
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="locked"):
+            sqlite_store.write_predictions([make_prediction(2)])
+        with pytest.raises(StoreError, match="locked"):
+            sqlite_store.write_feedback([make_feedback(2)])
+        assert time.monotonic() - started < 2.0
+        # WAL: readers are not blocked by the writer's lock.
+        assert [r.request_id for r in sqlite_store.predictions()] == ["req-0001"]
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    sqlite_store.write_predictions([make_prediction(2)])  # the spool's replay succeeds
+    assert len(sqlite_store.predictions()) == 2
+
+
+def test_a_store_opened_on_a_locked_new_file_recovers(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    store = SqliteEventStore(db_path, busy_timeout_s=0.1)
+    try:
+        with pytest.raises(StoreError):
+            store.write_predictions([make_prediction(1)])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.write_predictions([make_prediction(1)])
+    assert store.get_prediction("req-0001") == make_prediction(1)
+    store.close()
+
+
+def test_a_failing_batch_is_rolled_back_whole(sqlite_store: SqliteEventStore, db_path: Path) -> None:
+    sqlite_store.ping()
+    with sqlite3.connect(db_path) as other:
+        other.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON predictions WHEN NEW.request_id = 'req-0002' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by test'); END"
+        )
+    with pytest.raises(StoreError, match="refused by test"):
+        sqlite_store.write_predictions([make_prediction(1), make_prediction(2)])
+    assert sqlite_store.predictions() == []
+    sqlite_store.write_predictions([make_prediction(3)])  # the pooled connection is still usable
+    assert [r.request_id for r in sqlite_store.predictions()] == ["req-0003"]
+
+
+def test_concurrent_writers_and_readers_lose_nothing(db_path: Path) -> None:
+    sqlite_store = SqliteEventStore(db_path, busy_timeout_s=10.0)  # writers queue for the lock
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for batch in range(10):
+                first = worker * 1000 + batch * 5
+                sqlite_store.write_predictions([make_prediction(n) for n in range(first, first + 5)])
+                sqlite_store.write_feedback([make_feedback(first)])
+                sqlite_store.random_prediction()
+        except BaseException as exc:  # collected: a thread's exception would otherwise vanish
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(sqlite_store.predictions()) == 6 * 10 * 5
+    assert len(sqlite_store.feedback_frame()) == 6 * 10
+    sqlite_store.close()
+
+
+def test_two_stores_on_one_file_see_each_others_writes(db_path: Path) -> None:
+    first, second = SqliteEventStore(db_path), SqliteEventStore(db_path)
+    first.write_predictions([make_prediction(1)])
+    second.write_predictions([make_prediction(2)])
+    assert [r.request_id for r in first.predictions()] == ["req-0001", "req-0002"]
+    first.close()
+    second.close()
+
+
+def test_random_prediction_reaches_every_record(db_path: Path) -> None:
+    store = SqliteEventStore(db_path, rng=random.Random(3))
+    predictions = [make_prediction(n) for n in range(4)]
+    store.write_predictions(predictions)
+    drawn = [store.random_prediction() for _ in range(200)]
+    assert {r.request_id for r in drawn if r is not None} == {r.request_id for r in predictions}
+    assert all(r in predictions for r in drawn)
+    store.close()
+
+
+def test_a_file_that_is_not_a_database_raises_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    store = SqliteEventStore(path)
+    with pytest.raises(StoreError, match="not a database"):
+        store.write_predictions([make_prediction(1)])
+    with pytest.raises(StoreError):
+        store.ping()
+
+
+def test_a_folder_in_place_of_the_file_raises_store_error(tmp_path: Path) -> None:
+    (tmp_path / "rc.db").mkdir()
+    with pytest.raises(StoreError):
+        SqliteEventStore(tmp_path / "rc.db").predictions()
+
+
+def test_a_parent_that_cannot_be_made_raises_store_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="folder"):
+        SqliteEventStore(tmp_path / "file" / "rc.db")
