@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train tune serve frontend monitoring screenshots run bench bench-train bench-api bench-dashboard clean help
+.PHONY: install install-spark test lint format train tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -33,7 +33,8 @@ test: $(STAMP)  ## Run the test suite
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy readcrumbs backend experiments frontend monitoring
+	$(VENV)/bin/mypy readcrumbs backend experiments frontend monitoring scripts bench
+	bash scripts/lint_docker.sh
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -47,6 +48,15 @@ tune: $(STAMP)  ## Grid-search hyper-parameters on a validation split
 
 serve: $(STAMP)  ## Run the backend on $$PORT
 	$(PY) -m backend --port $(PORT)
+
+run: $(STAMP)  ## Train a model if there is none, then serve API :8000, readers' app :8501, dashboard :8502
+	$(PY) -m scripts.run
+
+aws-bootstrap: $(STAMP)  ## Create the S3 bucket + DynamoDB tables named by the registry/events URLs
+	$(PY) -m scripts.aws_bootstrap
+
+docker-lint: $(STAMP)  ## hadolint + compose config (no Docker engine needed)
+	bash scripts/lint_docker.sh
 
 frontend: $(STAMP)  ## Run the readers' app on $$FRONTEND_PORT (backend at READCRUMBS_API_URL)
 	$(PY) -m streamlit run frontend/app.py --server.port $(FRONTEND_PORT) --server.address 127.0.0.1 \
