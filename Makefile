@@ -71,10 +71,13 @@ monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
 	$(PY) -m streamlit run monitoring/app.py --server.port $(MONITORING_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-bench: bench-train bench-dashboard  ## Every benchmark
+bench: bench-train bench-api bench-dashboard  ## Every benchmark
 
 bench-train: $(STAMP)  ## Wall time and peak memory of each training stage
 	$(PY) -m bench.train
+
+bench-api: $(STAMP)  ## /predict vs a bare FastAPI endpoint: req/s, p50/p99, scoring p99, cold start, RSS
+	$(PY) -m bench.api
 
 bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predictions
 	$(PY) -m bench.dashboard

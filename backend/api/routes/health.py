@@ -1,0 +1,39 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.api.deps import RuntimeDep, ServingDep
+from backend.schemas import EventStorePublic, HealthResponse, ModelPublic, ReadyResponse
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=HealthResponse)
+async def get_health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", response_model=ReadyResponse, responses={503: {"description": "No model loaded yet."}})
+def get_ready(state: ServingDep, runtime: RuntimeDep) -> ReadyResponse:
+    """Readiness: the served model, catalogue size and event store state (503 until a model is loaded)."""
+    manifest = state.bundle.manifest
+    return ReadyResponse(
+        model=ModelPublic(
+            name=manifest.name,
+            version=state.version,
+            model_type=manifest.model_type,
+            data_version=manifest.data_version,
+            created_at=manifest.created_at,
+            loaded_at=state.loaded_at,
+        ),
+        catalogue_size=len(state.catalogue),
+        event_store=EventStorePublic(
+            kind=runtime.store.url.split(":", 1)[0],
+            state="ok" if runtime.event_store_reachable() else "unavailable",
+            queue_depth=runtime.writer.queue_depth,
+            spooled=runtime.writer.spool.count,
+        ),
+    )

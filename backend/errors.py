@@ -1,0 +1,117 @@
+"""The backend's own errors, and the one place where any error becomes an HTTP answer.
+
+Routes and the functions under them raise typed errors (these, and those of
+:mod:`readcrumbs.errors`); :func:`install_error_handlers` maps each class to a status and a JSON
+``{"detail": ...}`` body. Nothing else in the backend builds an error response, and no answer
+carries a stack trace: unexpected exceptions are logged with theirs and answered with a generic
+500.
+
+================================  ======  =============================================
+error                             status  when
+================================  ======  =============================================
+NoFavourites                      400     ``/predict`` with an empty ``items`` list
+NothingResolved (UnknownBook)     400     no item matched a book; names them, suggests
+UnknownBook                       400     feedback about a book the catalogue lacks
+BookNotFound (UnknownBook)        404     ``GET /books/{book_id}`` of an unknown id
+UnknownRequest                    404     feedback naming a request_id never served
+NoPredictionLogged                404     ``/random`` before any prediction was stored
+ChecksumMismatch, RegistryError   409     a reload the registry refused (old model stays)
+ModelNotReady                     503     no model loaded yet
+StoreError                        503     the event store or registry is unreachable
+anything else                     500     a bug; logged with its traceback
+================================  ======  =============================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from readcrumbs.errors import ModelNotReady, ReadCrumbsError, RegistryError, StoreError, UnknownBook
+
+log = logging.getLogger(__name__)
+
+EMPTY_ITEMS_DETAIL = "Must enter at least one favorite book."
+INTERNAL_ERROR_DETAIL = "Internal server error; the server log has the details."
+
+
+Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+
+
+class NoFavourites(ReadCrumbsError):
+    """A prediction was asked for without a single favourite book."""
+
+    def __init__(self) -> None:
+        super().__init__(EMPTY_ITEMS_DETAIL)
+
+
+class NothingResolved(UnknownBook):
+    """None of a request's items matched a book; carries them and close titles to suggest."""
+
+    def __init__(self, unknown: list[str | int], suggestions: list[str]) -> None:
+        shown = ", ".join(repr(item) for item in unknown[:10]) + (" …" if len(unknown) > 10 else "")
+        hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"None of the books could be found: {shown}.{hint}")
+        self.unknown = unknown
+        self.suggestions = suggestions
+
+
+class BookNotFound(UnknownBook):
+    """A book_id, named in a URL, that the catalogue lacks."""
+
+
+class UnknownRequest(ReadCrumbsError):
+    """Feedback names a request_id that was never served."""
+
+
+class NoPredictionLogged(ReadCrumbsError):
+    """The event store holds no prediction yet."""
+
+
+def _detail(status: int, detail: object) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+async def _no_favourites(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(400, EMPTY_ITEMS_DETAIL)
+
+
+async def _nothing_resolved(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NothingResolved)
+    return _detail(400, {"message": str(exc), "unknown": exc.unknown, "suggestions": exc.suggestions})
+
+
+def _answer(status: int) -> Handler:
+    async def handler(_: Request, exc: Exception) -> JSONResponse:
+        return _detail(status, str(exc))
+
+    return handler
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return _detail(503, str(exc) if isinstance(exc, ModelNotReady) else "A storage backend is unavailable.")
+
+
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return _detail(500, INTERNAL_ERROR_DETAIL)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every mapping of the module docstring's table on ``app``."""
+    # Starlette picks the handler of the most specific class in the exception's MRO.
+    app.add_exception_handler(NoFavourites, _no_favourites)
+    app.add_exception_handler(NothingResolved, _nothing_resolved)
+    app.add_exception_handler(BookNotFound, _answer(404))
+    app.add_exception_handler(UnknownBook, _answer(400))
+    app.add_exception_handler(UnknownRequest, _answer(404))
+    app.add_exception_handler(NoPredictionLogged, _answer(404))
+    app.add_exception_handler(RegistryError, _answer(409))
+    app.add_exception_handler(ModelNotReady, _unavailable)
+    app.add_exception_handler(StoreError, _unavailable)
+    app.add_exception_handler(ReadCrumbsError, _internal)
+    app.add_exception_handler(Exception, _internal)

@@ -1,0 +1,107 @@
+"""Answering ``/predict``: resolve the favourites, score with the served model, build the record.
+
+Scoring is :meth:`readcrumbs.model_bundle.ModelBundle.recommend` (fold-in + the shared
+:func:`~readcrumbs.ranking.top_k`), the same ranking offline evaluation uses, so what the API
+returns is what was evaluated.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from backend.errors import NoFavourites, NothingResolved
+from backend.schemas import PredictRequest, PredictResponse, RecommendedBook, ResolvedItem
+from backend.serving import ServingState
+from readcrumbs.catalogue import Resolution
+from readcrumbs.events.records import PredictionRecord, new_id, utc_now_iso
+
+SUGGESTIONS_PER_ITEM = 3
+MAX_SUGGESTIONS = 5
+# Fuzzy look-ups and suggestions cost a scan of the catalogue each (ms on 10k books), and the
+# route runs on the event loop: a list of 500 typos gets them for its first few only.
+FUZZY_ITEMS = 20
+SUGGESTED_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer to send and the record to log."""
+
+    response: PredictResponse
+    record: PredictionRecord
+
+
+def predict(state: ServingState, request: PredictRequest) -> Prediction:
+    """Recommend ``request.k`` books for ``request.items``.
+
+    Raises :class:`NoFavourites` for an empty list and :class:`NothingResolved` (with close
+    titles) when no item matches a book. Unknown items among known ones are reported, not fatal.
+    """
+    started = time.perf_counter()
+    if not request.items:
+        raise NoFavourites()
+    resolution = state.catalogue.resolve(request.items, max_fuzzy=FUZZY_ITEMS)
+    if not resolution.matches:
+        raise NothingResolved(resolution.unknown, suggestions_for(state, resolution))
+    favourite_ids = resolution.book_ids
+    # Never a favourite: top_k masks them and returns fewer than k rather than pad with one.
+    recommendations = state.bundle.recommend(favourite_ids, request.k)
+    catalogue = state.catalogue
+    books = []
+    for recommendation in recommendations:
+        book = catalogue.book(recommendation.book_id)
+        books.append(
+            RecommendedBook(
+                book_id=book.book_id,
+                title=book.title,
+                authors=book.authors,
+                year=book.year,
+                image_url=book.image_url,
+                score=recommendation.score,
+                because=[catalogue.book(reason).title for reason in recommendation.because],
+            )
+        )
+    request_id = new_id()
+    titles = [book.title for book in books]
+    response = PredictResponse(
+        recs=titles,
+        books=books,
+        request_id=request_id,
+        model_version=state.version,
+        resolved=[
+            ResolvedItem(
+                item=match.item,
+                book_id=match.book.book_id,
+                title=match.book.title,
+                match=match.kind.value,
+                confidence=match.confidence,
+            )
+            for match in resolution.matches
+        ],
+        unknown=resolution.unknown,
+    )
+    record = PredictionRecord(
+        request_id=request_id,
+        ts=utc_now_iso(),
+        userid=request.userid,
+        items=[str(item) for item in request.items],
+        item_ids=favourite_ids,
+        prediction=titles,
+        prediction_ids=[book.book_id for book in books],
+        scores=[book.score for book in books],
+        latency_ms=(time.perf_counter() - started) * 1000.0,
+        model_version=state.version,
+        unknown=[str(item) for item in resolution.unknown],
+        k=request.k,
+    )
+    return Prediction(response, record)
+
+
+def suggestions_for(state: ServingState, resolution: Resolution) -> list[str]:
+    """A few titles close to the unknown items, closest first, each once."""
+    titles: dict[str, None] = {}
+    for item in resolution.unknown[:SUGGESTED_ITEMS]:
+        if isinstance(item, str):
+            titles.update(dict.fromkeys(state.catalogue.suggest(item, SUGGESTIONS_PER_ITEM)))
+    return list(titles)[:MAX_SUGGESTIONS]

@@ -1,0 +1,91 @@
+"""What the app opens at start-up and closes at shutdown, in one object the routes reach via deps."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from backend.event_writer import EventWriter
+from backend.metrics import Metrics
+from backend.serving import ModelHolder
+from backend.settings import BackendSettings
+from readcrumbs.blobs import open_blob_store
+from readcrumbs.errors import ReadCrumbsError, VersionNotFound
+from readcrumbs.events.base import EventStore
+from readcrumbs.registry import Registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The served model, the event store and the writer in front of it."""
+
+    settings: BackendSettings
+    metrics: Metrics
+    models: ModelHolder
+    store: EventStore
+    writer: EventWriter
+    owns_store: bool
+
+    @classmethod
+    def start(
+        cls,
+        settings: BackendSettings,
+        metrics: Metrics,
+        *,
+        registry: Registry | None = None,
+        event_store: EventStore | None = None,
+    ) -> Runtime:
+        """Open the stores, start the writer, load the production model and start polling.
+
+        A missing or refused production model is logged, not fatal: ``/ready`` answers 503 and
+        a reload (or the poll) can load it later.
+        """
+        if event_store is None:
+            from readcrumbs.events import open_event_store  # imports only the backend the URL names
+
+            event_store = open_event_store(settings.resolved_events_url)
+            owns_store = True
+        else:
+            owns_store = False
+        store = event_store
+        registry = registry or Registry(open_blob_store(settings.resolved_registry_url))
+        models = ModelHolder(
+            registry, settings.model_name, fuzzy_threshold=settings.title_match_threshold, metrics=metrics
+        )
+        writer = EventWriter(
+            store,
+            settings.spool_dir,
+            queue_size=settings.event_queue_size,
+            batch_size=settings.event_batch_size,
+            flush_s=settings.event_flush_s,
+            metrics=metrics,
+        )
+        writer.start()
+        try:
+            models.reload()
+        except VersionNotFound as exc:
+            log.error("%s; serving nothing until one is promoted (run `make train`)", exc)
+        except ReadCrumbsError as exc:
+            log.error("cannot load the production model: %s", exc)
+        if settings.model_poll_s > 0:
+            models.start_polling(settings.model_poll_s)
+        return cls(settings, metrics, models, store, writer, owns_store=owns_store)
+
+    def event_store_reachable(self) -> bool:
+        """Whether the event store answers now (records are spooled, not lost, while it does not)."""
+        try:
+            self.store.ping()
+        except Exception as exc:
+            log.warning("event store %s unreachable: %s", self.store.url, exc)
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Stop polling, write or spool every queued record, and close the store if we opened it."""
+        self.models.stop_polling()
+        self.writer.close()
+        if self.owns_store:
+            self.store.close()
+        log.info("stopped; %d event records wait in the spool", self.writer.spool.count)

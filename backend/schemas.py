@@ -1,0 +1,205 @@
+"""Request and response bodies of the HTTP API, named by role (``*Request``/``*Create`` in,
+``*Response``/``*Public`` out) and kept apart from the stored event records.
+
+The prototype's clients keep working: ``/predict`` still takes ``{"items", "userid"}`` and
+answers ``recs``; ``/feedback`` still takes ``{"userid", "recommendations", "feedback", "title",
+"position", "timestamp"}``; ``/random`` still answers ``items``, ``user_id``, ``timestamp`` and
+``prediction``. Unknown request fields are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StrictInt, StringConstraints, field_validator, model_validator
+
+from readcrumbs.catalogue import Book
+
+MAX_ITEMS = 500
+MAX_TITLE_CHARS = 500
+MAX_K = 100
+
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
+# A JSON number is a book_id, a JSON string a title (or a book_id in digits).
+Item = StrictInt | Title
+
+
+class PredictRequest(BaseModel):
+    """A reader's favourite books, by title or book_id."""
+
+    items: list[Item] = Field(
+        max_length=MAX_ITEMS,
+        description="Favourite books: titles (matched exactly, then loosely, then fuzzily) or book_ids.",
+        examples=[["The Hobbit", "1984", 2]],
+    )
+    userid: UserId = Field(description="Who asks; any opaque id of 1–256 characters.")
+    k: int = Field(10, ge=1, le=MAX_K, strict=True, description="How many books to recommend.")
+
+
+class ResolvedItem(BaseModel):
+    """How one item was matched to a book."""
+
+    item: StrictInt | str
+    book_id: int
+    title: str
+    match: Literal["exact", "normalized", "book_id", "fuzzy"]
+    confidence: float = Field(description="100 except for fuzzy matches (rapidfuzz score, 0..100).")
+
+
+class RecommendedBook(BaseModel):
+    """One recommendation, with the favourites (titles) that led to it."""
+
+    book_id: int
+    title: str
+    authors: str
+    year: int | None
+    image_url: str
+    score: float
+    because: list[str]
+
+
+class PredictResponse(BaseModel):
+    """Recommendations, best first; ``recs`` repeats their titles for the prototype's clients."""
+
+    recs: list[str]
+    books: list[RecommendedBook]
+    request_id: str
+    model_version: str
+    resolved: list[ResolvedItem]
+    unknown: list[StrictInt | str]
+
+
+class FeedbackCreate(BaseModel):
+    """A like or dislike of a book, ideally tied to the prediction that showed it.
+
+    The prototype's extra fields are accepted: ``recommendations`` is superseded by
+    ``request_id``, and ``timestamp`` is ignored because the record takes the server's clock.
+    """
+
+    feedback: Literal[1, -1, "like", "dislike"] = Field(description="1 or 'like'; -1 or 'dislike'.")
+    userid: UserId
+    book_id: StrictInt | None = None
+    title: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)] | None = None
+    request_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")] | None = Field(
+        None, description="The request_id of the /predict answer that showed the book; checked when given."
+    )
+    position: int | None = Field(None, ge=0, le=10_000, description="Where the book was shown in the list.")
+    recommendations: list[Title] | None = Field(None, max_length=MAX_ITEMS)
+    timestamp: str | float | None = None
+
+    @field_validator("feedback", mode="before")
+    @classmethod
+    def _feedback_words(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("feedback must be 1, -1, 'like' or 'dislike', not a boolean")
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _names_a_book(self) -> FeedbackCreate:
+        if self.book_id is None and self.title is None:
+            raise ValueError("feedback needs a book_id or a title")
+        return self
+
+    @property
+    def value(self) -> int:
+        """+1 for a like, -1 for a dislike."""
+        return 1 if self.feedback in (1, "like") else -1
+
+
+class FeedbackPublic(BaseModel):
+    """The stored feedback."""
+
+    status: Literal["ok"] = "ok"
+    feedback_id: str
+    book_id: int
+    title: str
+    value: int
+    request_id: str | None
+
+
+class BookPublic(BaseModel):
+    """A catalogue book."""
+
+    book_id: int
+    title: str
+    authors: str
+    year: int | None
+    image_url: str
+    small_image_url: str
+    average_rating: float | None
+    ratings_count: int
+    genres: list[str]
+    popularity_pct: float = Field(description="Percentile rank (0..100) of the book's likes in training.")
+
+    @classmethod
+    def from_book(cls, book: Book) -> BookPublic:
+        return cls(
+            book_id=book.book_id,
+            title=book.title,
+            authors=book.authors,
+            year=book.year,
+            image_url=book.image_url,
+            small_image_url=book.small_image_url,
+            average_rating=book.average_rating,
+            ratings_count=book.ratings_count,
+            genres=list(book.genres),
+            popularity_pct=book.popularity_pct,
+        )
+
+
+class BookSearchResponse(BaseModel):
+    """Books matching a query: title prefix first, then word prefix, then fuzzy; popular first."""
+
+    query: str
+    books: list[BookPublic]
+
+
+class RandomPredictionPublic(BaseModel):
+    """One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's names."""
+
+    request_id: str
+    timestamp: str
+    user_id: str
+    items: list[str]
+    item_ids: list[int]
+    prediction: list[str]
+    prediction_ids: list[int]
+    scores: list[float]
+    latency_ms: float
+    model_version: str
+    unknown: list[str]
+    k: int
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ModelPublic(BaseModel):
+    name: str
+    version: str
+    model_type: str
+    data_version: str
+    created_at: str
+    loaded_at: str
+
+
+class EventStorePublic(BaseModel):
+    kind: str = Field(description="sqlite, dynamodb or memory.")
+    state: Literal["ok", "unavailable"]
+    queue_depth: int
+    spooled: int = Field(description="Records waiting in the local spool for the store to recover.")
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready"] = "ready"
+    model: ModelPublic
+    catalogue_size: int
+    event_store: EventStorePublic
+
+
+class ReloadResponse(BaseModel):
+    outcome: Literal["loaded", "unchanged"]
+    model_version: str
+    previous_version: str | None

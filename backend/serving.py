@@ -1,0 +1,165 @@
+"""The model being served, swapped atomically when the registry's production alias moves.
+
+A request reads :meth:`ModelHolder.current` once and works with that :class:`ServingState`
+(model and catalogue together) to the end, so a reload never changes the model under a request in
+flight: the swap is one reference assignment, done only after the new version has been loaded,
+verified against its checksums and indexed. A version whose files fail their checksums is
+refused (:class:`~readcrumbs.errors.ChecksumMismatch`), remembered so that the poll does not
+download it again, and the current version keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from backend.metrics import Metrics
+from readcrumbs.catalogue import DEFAULT_FUZZY_THRESHOLD, Catalogue
+from readcrumbs.errors import ChecksumMismatch, ModelNotReady, VersionNotFound
+from readcrumbs.events.records import utc_now_iso
+from readcrumbs.model_bundle import ModelBundle, load_bundle
+from readcrumbs.registry import PRODUCTION, Registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """One loaded model version and the catalogue index built from its own catalogue."""
+
+    bundle: ModelBundle
+    catalogue: Catalogue
+    loaded_at: str
+
+    @property
+    def version(self) -> str:
+        return self.bundle.version
+
+
+class ReloadOutcome(StrEnum):
+    LOADED = "loaded"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Reload:
+    """What a reload did: ``outcome``, the version now served and the one served before."""
+
+    outcome: ReloadOutcome
+    version: int
+    previous: int | None
+
+
+class ModelHolder:
+    """Holds the served :class:`ServingState`; loads the production version on request or by polling."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        model_name: str,
+        *,
+        fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.registry = registry
+        self.model_name = model_name
+        self.fuzzy_threshold = fuzzy_threshold
+        self.metrics = metrics or Metrics()
+        self._state: ServingState | None = None
+        self._reload_lock = threading.Lock()
+        self._refused: set[int] = set()
+        self._stop_polling = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    @property
+    def state(self) -> ServingState | None:
+        """The served state, or None before the first load."""
+        return self._state
+
+    def current(self) -> ServingState:
+        """The served state; :class:`ModelNotReady` before the first successful load."""
+        state = self._state
+        if state is None:
+            raise ModelNotReady(
+                f"No model is loaded yet; the registry needs a '{PRODUCTION}' version of "
+                f"{self.model_name!r} (run `make train`)."
+            )
+        return state
+
+    def load(self, version: int) -> ServingState:
+        """Load, verify and index one version without serving it yet."""
+        bundle = load_bundle(self.registry, self.model_name, version)
+        catalogue = Catalogue.from_frame(bundle.catalogue, self.fuzzy_threshold)
+        return ServingState(bundle, catalogue, utc_now_iso())
+
+    def reload(self, *, retry_refused: bool = True) -> Reload:
+        """Serve the production alias's version if it is not served already.
+
+        Raises :class:`VersionNotFound` when the alias is unset and :class:`ChecksumMismatch`
+        when that version's files are corrupt; either way the current version keeps serving.
+        ``retry_refused=False`` (the poll) skips a version refused before.
+        """
+        with self._reload_lock:
+            current = self._state
+            previous = int(current.bundle.manifest.version) if current is not None else None
+            version = self.registry.alias(self.model_name, PRODUCTION)
+            if version is None:
+                raise VersionNotFound(f"model {self.model_name!r} has no '{PRODUCTION}' version")
+            if version == previous or (not retry_refused and version in self._refused):
+                self.metrics.model_reloads.labels(outcome="unchanged").inc()
+                return Reload(ReloadOutcome.UNCHANGED, previous or version, previous)
+            started = time.perf_counter()
+            try:
+                state = self.load(version)
+            except ChecksumMismatch as exc:
+                self._refused.add(version)
+                self.metrics.model_reloads.labels(outcome="refused").inc()
+                serving = f"still serving v{previous}" if previous is not None else "no model is served"
+                log.error("refused %s v%d: %s; %s", self.model_name, version, exc, serving)
+                raise ChecksumMismatch(f"{exc}; {serving}") from exc
+            except Exception:
+                self.metrics.model_reloads.labels(outcome="failed").inc()
+                raise
+            self._state = state  # the swap: requests that already hold the old state finish on it
+            manifest = state.bundle.manifest
+            self.metrics.serving(manifest.name, state.version, manifest.model_type)
+            self.metrics.model_reloads.labels(outcome="loaded").inc()
+            log.info(
+                "serving %s v%d (%s, %d books), loaded in %.2f s",
+                manifest.name,
+                version,
+                manifest.model_type,
+                len(state.catalogue),
+                time.perf_counter() - started,
+            )
+            return Reload(ReloadOutcome.LOADED, version, previous)
+
+    # -- polling ------------------------------------------------------------------------------
+    def start_polling(self, interval_s: float) -> None:
+        """Check the production alias every ``interval_s`` seconds in a background thread."""
+        if self._poller is not None:
+            return
+        self._stop_polling.clear()
+        self._poller = threading.Thread(target=self._poll, args=(interval_s,), name="model-poll", daemon=True)
+        self._poller.start()
+
+    def stop_polling(self) -> None:
+        if self._poller is not None:
+            self._stop_polling.set()
+            self._poller.join(timeout=30)
+            self._poller = None
+
+    def _poll(self, interval_s: float) -> None:
+        while not self._stop_polling.wait(interval_s):
+            try:
+                self.reload(retry_refused=False)
+            except VersionNotFound:
+                log.debug("no production version of %s yet", self.model_name)
+            except ChecksumMismatch:
+                pass  # logged by reload; the refused version is skipped from now on
+            except Exception:
+                # A broken registry must not end the poll (nor the process); the old model serves on.
+                log.exception("polling the production alias of %s failed", self.model_name)

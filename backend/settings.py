@@ -1,0 +1,107 @@
+"""Settings of the backend process: the shared ones plus serving, logging and event-writer knobs.
+
+Every variable is prefixed ``READCRUMBS_`` and documented, with its default, in ``.env.example``.
+Bad values stop the process at start-up with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from readcrumbs.catalogue import DEFAULT_FUZZY_THRESHOLD
+from readcrumbs.settings import Settings
+
+MIN_ADMIN_TOKEN_CHARS = 16
+
+
+class BackendSettings(Settings):
+    """What the API server needs on top of :class:`~readcrumbs.settings.Settings`."""
+
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of POST /admin/reload (16+ characters); unset disables the route.",
+    )
+    model_poll_s: float = Field(
+        0.0, ge=0.0, le=86_400.0, description="Seconds between checks of the production alias; 0 = off."
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Comma-separated origins allowed to call the API from a browser."
+    )
+    title_match_threshold: float = Field(
+        DEFAULT_FUZZY_THRESHOLD, ge=50.0, le=100.0, description="Minimum fuzzy score (0..100) of a title."
+    )
+    event_queue_size: int = Field(
+        10_000, ge=1, le=1_000_000, description="Records held in memory before spooling to disk."
+    )
+    event_batch_size: int = Field(500, ge=1, le=25_000, description="Most records written at once.")
+    event_flush_s: float = Field(
+        0.5, gt=0.0, le=1.0, description="Longest wait (seconds) before queued records are written."
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    access_log: bool = Field(False, description="Log one JSON line per request.")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _check_admin_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None or not token.get_secret_value():
+            return None
+        if len(token.get_secret_value()) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(
+                f"READCRUMBS_ADMIN_TOKEN must have at least {MIN_ADMIN_TOKEN_CHARS} characters; "
+                "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return token
+
+    @field_validator("model_poll_s")
+    @classmethod
+    def _check_model_poll_s(cls, seconds: float) -> float:
+        if 0.0 < seconds < 1.0:
+            raise ValueError(f"READCRUMBS_MODEL_POLL_S must be 0 (off) or at least 1 second, got {seconds}")
+        return seconds
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_cors_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"READCRUMBS_CORS_ORIGINS entries must be http(s)://host[:port] or *, got {origin!r}"
+                )
+        return origins
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, level: str) -> str:
+        level = level.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError(f"READCRUMBS_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        return level
+
+    @property
+    def log_level_number(self) -> int:
+        """The ``logging`` level of :attr:`log_level`."""
+        return logging.getLevelNamesMapping()[self.log_level]
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where records wait on disk while the event store is unavailable."""
+        return self.home / "spool"
+
+
+@lru_cache
+def get_settings() -> BackendSettings:
+    """The backend's settings, read from the environment (and ``.env``) once per process."""
+    return BackendSettings()

@@ -1,0 +1,152 @@
+"""POST /predict: the prototype's payloads, resolution, errors and the logged record."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.errors import EMPTY_ITEMS_DETAIL
+from backend.main import create_app
+from readcrumbs.blobs.local import FolderBlobStore
+from readcrumbs.registry import Registry
+from tests.backend.tiny import BOOKS, predict_payload, register_version
+
+TITLES = {book_id: title for book_id, title, *_ in BOOKS}
+
+
+def test_prototype_payload_gets_ten_titles(client):
+    response = client.post("/predict", json={"items": ["The Hobbit", "1984", "Emma"], "userid": "1234567890"})
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["recs"]) == 10
+    assert all(isinstance(title, str) for title in body["recs"])
+
+
+def test_answer_fields(client):
+    body = client.post("/predict", json=predict_payload("The Hobbit", 2, "Gatsby", k=4)).json()
+    assert set(body) == {"recs", "books", "request_id", "model_version", "resolved", "unknown"}
+    assert body["model_version"] == "1"
+    assert len(body["request_id"]) == 32
+    assert body["recs"] == [book["title"] for book in body["books"]]
+    assert len(body["books"]) == 4
+    for book in body["books"]:
+        assert set(book) == {"book_id", "title", "authors", "year", "image_url", "score", "because"}
+        assert book["title"] == TITLES[book["book_id"]]
+        assert set(book["because"]) <= {"The Hobbit", "1984"}
+    scores = [book["score"] for book in body["books"]]
+    assert scores == sorted(scores, reverse=True)
+    assert [(r["item"], r["book_id"], r["match"]) for r in body["resolved"]] == [
+        ("The Hobbit", 1, "exact"),
+        (2, 2, "book_id"),
+    ]
+    assert body["unknown"] == ["Gatsby"]
+
+
+def test_input_books_are_never_recommended(client):
+    favourites: list[str | int] = ["hobbit", "Harry Potter and the Sorcerer's Stone", 4, "Rebecca", "Dune"]
+    body = client.post("/predict", json=predict_payload(*favourites, k=100)).json()
+    favourite_ids = {r["book_id"] for r in body["resolved"]}
+    assert favourite_ids == {1, 3, 4, 6, 8}
+    returned = {book["book_id"] for book in body["books"]}
+    assert returned and not returned & favourite_ids
+    assert len(returned) == len(BOOKS) - len(favourite_ids)  # k beyond the catalogue: all the rest
+
+
+def test_typos_and_case_resolve(client):
+    body = client.post("/predict", json=predict_payload("PRIDE AND PREJUDISE", "les miserables")).json()
+    assert [(r["book_id"], r["match"]) for r in body["resolved"]] == [(9, "fuzzy"), (5, "normalized")]
+    assert body["unknown"] == []
+
+
+def test_empty_items_is_the_prototypes_400(client):
+    response = client.post("/predict", json={"items": [], "userid": "123"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": EMPTY_ITEMS_DETAIL}
+
+
+def test_nothing_resolvable_names_the_items_and_suggests_titles(client):
+    response = client.post("/predict", json=predict_payload("Harry Potter", "The Great Gatsby"))
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail["unknown"] == ["Harry Potter", "The Great Gatsby"]
+    assert "'Harry Potter'" in detail["message"] and "'The Great Gatsby'" in detail["message"]
+    assert detail["suggestions"]
+    assert all(title.startswith("Harry Potter") for title in detail["suggestions"])
+
+
+def test_unknown_book_ids_alone_are_a_400(client):
+    response = client.post("/predict", json=predict_payload(9999))
+    assert response.status_code == 400
+    assert response.json()["detail"]["unknown"] == [9999]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"userid": "u"},  # no items
+        {"items": ["Emma"]},  # no userid
+        {"items": "Emma", "userid": "u"},  # not a list
+        {"items": ["Emma"], "userid": ""},
+        {"items": ["Emma"], "userid": "u" * 257},
+        {"items": ["Emma"] * 501, "userid": "u"},
+        {"items": ["x" * 501], "userid": "u"},
+        {"items": [1.5], "userid": "u"},
+        {"items": [True], "userid": "u"},
+        {"items": [None], "userid": "u"},
+        {"items": ["Emma"], "userid": "u", "k": 0},
+        {"items": ["Emma"], "userid": "u", "k": 101},
+        {"items": ["Emma"], "userid": "u", "k": "5"},
+    ],
+)
+def test_schema_errors_are_422(client, body):
+    response = client.post("/predict", json=body)
+    assert response.status_code == 422
+    assert "Traceback" not in response.text
+
+
+def test_not_json_is_422(client):
+    response = client.post("/predict", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_limits_are_inclusive(client):
+    items = [TITLES[book_id] for book_id in TITLES] * 35  # 490 items
+    body = predict_payload(*items[:500], userid="u" * 256, k=100)
+    response = client.post("/predict", json=body)
+    assert response.status_code == 200
+    # Every title is a favourite; "Rebecca" names only the more popular of the two Rebeccas.
+    assert [book["book_id"] for book in response.json()["books"]] == [7]
+    assert client.post("/predict", json=predict_payload("Emma", k=1)).status_code == 200
+
+
+def test_every_prediction_is_logged(settings, registry, store):
+    with TestClient(create_app(settings, registry=registry, event_store=store)) as client:
+        answers = [
+            client.post("/predict", json=predict_payload("Emma", "Gatsby", 13, userid=f"u{i}", k=3)).json()
+            for i in range(5)
+        ]
+    # Leaving the client ran the shutdown, which flushed the writer.
+    records = {record.request_id: record for record in store.predictions()}
+    assert set(records) == {answer["request_id"] for answer in answers}
+    for i, answer in enumerate(answers):
+        record = records[answer["request_id"]]
+        assert record.userid == f"u{i}"
+        assert record.items == ["Emma", "Gatsby", "13"]
+        assert record.item_ids == [10, 13]
+        assert record.unknown == ["Gatsby"]
+        assert record.prediction == answer["recs"]
+        assert record.prediction_ids == [book["book_id"] for book in answer["books"]]
+        assert record.scores == pytest.approx([book["score"] for book in answer["books"]])
+        assert record.model_version == "1"
+        assert record.k == 3
+        assert record.latency_ms > 0
+        assert record.ts.endswith("Z")
+
+
+def test_predict_is_503_until_a_model_is_promoted(tmp_path, settings, store):
+    registry = Registry(FolderBlobStore(tmp_path / "unpromoted"))
+    register_version(registry, neighbours=5)
+    with TestClient(create_app(settings, registry=registry, event_store=store)) as client:
+        response = client.post("/predict", json=predict_payload("Emma"))
+        assert response.status_code == 503
+        assert "make train" in response.json()["detail"]
