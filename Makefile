@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard clean help
+.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,9 +25,17 @@ $(STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PIP) install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
+SPARK_STAMP := $(VENV)/.installed-spark
+# pyspark (~500 MB) only for Spark training, its tests and the engine bench; never in serving images.
+$(SPARK_STAMP): $(STAMP)
+	$(PIP) install --quiet -c constraints.txt -e ".[$(EXTRAS),spark]"
+	touch $(SPARK_STAMP)
+
 install: $(STAMP)  ## Install the project and its tools into .venv
 
-test: $(STAMP)  ## Run the test suite
+install-spark: $(SPARK_STAMP)  ## Install pyspark for the Spark training engine (needs Java 17+)
+
+test: $(SPARK_STAMP)  ## Run the test suite (Spark tests included)
 	$(PY) -m pytest
 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
@@ -73,8 +81,12 @@ monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
 
 bench: bench-train bench-api bench-dashboard  ## Every benchmark
 
-bench-train: $(STAMP)  ## Wall time and peak memory of each training stage
+train-spark: $(SPARK_STAMP)  ## ALS on Spark MLlib (READCRUMBS_SPARK_MASTER, default local[*]) -> evaluate -> register
+	$(PY) -m experiments.spark_als
+
+bench-train: $(SPARK_STAMP)  ## Wall time and peak memory of each training stage; implicit vs Spark ALS
 	$(PY) -m bench.train
+	$(PY) -m bench.train_spark
 
 bench-api: $(STAMP)  ## /predict vs a bare FastAPI endpoint: req/s, p50/p99, scoring p99, cold start, RSS
 	$(PY) -m bench.api
