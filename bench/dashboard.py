@@ -4,8 +4,10 @@ Generates ``--predictions`` predictions over the last 30 days (readers who come 
 books, some of them recommended before), feedback on a share of them, and a registry with three
 versions and a 10,000-book training catalogue. Then it times what the dashboard does when a
 window is opened, with no Streamlit cache: reading the window from the store
-(:func:`monitoring.loading.load_window`), reading the registry and computing every number and
-table (:func:`monitoring.report.build_report`). ``--apptest`` also renders the whole page
+(:func:`monitoring.loading.load_window`: the store's traffic summary of every prediction, plus
+the list columns of the ``--sample-size`` most recent ones), reading the registry and computing
+every number and table (:func:`monitoring.report.build_report`). Wall and CPU seconds are both
+printed: on a shared machine the CPU figure varies far less. ``--apptest`` also renders the whole page
 once with Streamlit's AppTest (drawing the Plotly figures included).
 
     .venv/bin/python -m bench.dashboard                        # 1,000,000 predictions, window "All"

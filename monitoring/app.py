@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from monitoring import charts, drift
-from monitoring.loading import WindowData, load_window
+from monitoring import charts, drift, traffic
+from monitoring.loading import WindowData, load_traffic, load_window, only_versions
 from monitoring.models import RegistryView, load_registry_view
 from monitoring.report import Report, ReportOptions, build_report
 from monitoring.settings import MonitoringSettings, get_settings
@@ -26,6 +26,7 @@ from monitoring.windows import CUSTOM, PRESETS, Window, custom_window, preset_wi
 from readcrumbs.errors import ReadCrumbsError
 from readcrumbs.events import open_event_store
 from readcrumbs.events.base import EventStore
+from readcrumbs.events.summary import TrafficSummary
 
 LEVEL_COLOURS = {"stable": "green", "moderate": "orange", "drift": "red", "no data": "gray"}
 
@@ -71,6 +72,20 @@ def cached_window_loader(ttl_s: int) -> Callable[[str, str | None, str | None, i
     @st.cache_data(ttl=ttl_s, show_spinner="Reading the event store…", max_entries=8)
     def load(url: str, start: str | None, end: str | None, sample_size: int) -> WindowData:
         return load_window(event_store(url), Window(start, end), sample_size)
+
+    return load
+
+
+def cached_traffic_loader(
+    ttl_s: int,
+) -> Callable[[str, str | None, str | None, str, tuple[str, ...]], TrafficSummary]:
+    """:func:`load_traffic` of some versions, cached like :func:`cached_window_loader`."""
+
+    @st.cache_data(ttl=ttl_s, show_spinner="Counting the chosen versions…", max_entries=8)
+    def load(
+        url: str, start: str | None, end: str | None, bucket: str, versions: tuple[str, ...]
+    ) -> TrafficSummary:
+        return load_traffic(event_store(url), Window(start, end), bucket, versions)
 
     return load
 
@@ -126,7 +141,7 @@ def sidebar_controls(settings: MonitoringSettings) -> Controls:
 
 def version_filter(data: WindowData, registry: RegistryView) -> list[str] | None:
     """Model versions to show (None: all); options are the versions that served the window."""
-    served = sorted(data.requests["model_version"].unique().tolist(), key=lambda v: (len(str(v)), str(v)))
+    served = sorted(data.traffic.model_versions, key=lambda v: (len(v), v))
     if not served:
         return None
     label = "Model versions"
@@ -183,7 +198,11 @@ def traffic_section(report: Report, controls: Controls) -> None:
     cols[1].metric("p95 latency", milliseconds(report.latency.p95))
     cols[2].metric("p99 latency", milliseconds(report.latency.p99))
     cols[3].metric("Degraded answers", percent(report.degraded_share))
-    st.plotly_chart(charts.requests_over_time(report.requests_over_time, report.bucket), key="requests_chart")
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.requests_over_time(report.requests_over_time, report.bucket), key="requests_chart"
+    )
+    right.plotly_chart(charts.users_over_time(report.users_over_time, report.bucket), key="users_chart")
     left, right = st.columns(2)
     left.plotly_chart(
         charts.latency_over_time(report.latency_over_time, report.bucket, controls.slo_ms),
@@ -194,9 +213,17 @@ def traffic_section(report: Report, controls: Controls) -> None:
     )
     with st.expander("Definitions"):
         st.markdown(
-            "- **Latency** is the server-side time of each answered `/predict`, as logged; p50/p95/p99 "
-            "are percentiles per time bucket (linear interpolation).\n"
-            "- **Slower than SLO**: share of requests whose latency exceeds the SLO line (sidebar).\n"
+            "- **Latency** is the server-side time of each answered `/predict`, as logged. The event store "
+            "counts every request of the window in a latency histogram of "
+            f"{traffic.BINS_PER_DECADE} log-spaced bins a decade (0.05 ms to 60 s, each "
+            f"{traffic.LATENCY_BIN_WIDTH:.1%} wide), so **p50/p95/p99 are histogram estimates**: linear "
+            "interpolation inside the bin that holds the percentile, so within one bin "
+            f"({traffic.LATENCY_BIN_WIDTH:.1%}) of the latency of the request at that rank (the 95th "
+            "percentile of 1,000 requests: the 950th fastest). The same holds per time bucket, per "
+            "version (`p95_ms`) and for the distribution chart.\n"
+            "- **Slower than SLO**: share of requests whose latency exceeds the SLO line (sidebar), "
+            "estimated from the same histogram (the bin holding the SLO counts in proportion).\n"
+            "- **Unique users**: distinct `userid`s over the window and per time bucket, counted exactly.\n"
             "- **Degraded answers** (our error share): the event store logs only answered predictions, "
             "so refused requests (4xx/5xx) are not counted here. A logged request counts as degraded when "
             "at least one typed title matched no book, or it returned no recommendation. "
@@ -364,7 +391,16 @@ def main() -> None:
         versions_only(registry)
         return
     versions = version_filter(data, registry)
-    report = build_report(data, registry, ReportOptions(versions, controls.slo_ms, controls.recall_k))
+    if versions is not None:
+        try:
+            narrowed = cached_traffic_loader(settings.dashboard_cache_ttl_s)(
+                events_url, controls.window.start, controls.window.end, data.bucket, tuple(versions)
+            )
+        except ReadCrumbsError as exc:
+            st.error(f"The event store at {events_url} cannot be read: {exc}")
+            return
+        data = only_versions(data, versions, narrowed)
+    report = build_report(data, registry, ReportOptions(controls.slo_ms, controls.recall_k))
     start, end = controls.window.start or "the first record", controls.window.end or "now"
     st.caption(f"{controls.window_label}: {start} to {end} (UTC) · events: {events_url}")
     if controls.auto_refresh:

@@ -31,6 +31,14 @@ def requests_over_time(per_bucket: pd.DataFrame, bucket: str) -> go.Figure:
     return figure
 
 
+def users_over_time(per_bucket: pd.DataFrame, bucket: str) -> go.Figure:
+    """Distinct readers per bucket."""
+    figure = _figure(f"Unique users per {bucket}")
+    figure.add_scatter(x=per_bucket["bucket"], y=per_bucket["users"], mode="lines+markers", name="users")
+    figure.update_layout(yaxis_title="users")
+    return figure
+
+
 def latency_over_time(per_bucket: pd.DataFrame, bucket: str, slo_ms: float) -> go.Figure:
     """p50, p95 and p99 latency per bucket, with the SLO as a dashed line."""
     figure = _figure(f"Latency per {bucket} (ms)")

@@ -6,7 +6,6 @@ The app renders a :class:`Report`; the benchmark times :func:`load_window` plus
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,16 +13,18 @@ import pandas as pd
 
 from monitoring import catalogue_health, drift, quality, traffic
 from monitoring.frames import flatten_ids, list_lengths
-from monitoring.loading import WindowData, only_versions
+from monitoring.loading import WindowData
 from monitoring.models import RegistryView, offline_metrics, version_key
-from monitoring.windows import bucket_for_span, span_of
 
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """The operator's choices: versions shown (None: all), the SLO line, K and table sizes."""
+    """The operator's choices: the SLO line, K and table sizes.
 
-    versions: Sequence[str] | None = None
+    The versions shown are chosen when the window is loaded (:func:`monitoring.loading.only_versions`):
+    distinct readers of a subset of versions can only be counted by the store.
+    """
+
     slo_ms: float = 50.0
     recall_k: int = 10
     top_n: int = 10
@@ -33,13 +34,14 @@ class ReportOptions:
 class Report:
     """What the dashboard shows for one window; see each module for the definitions."""
 
-    # traffic and latency, over every prediction of the window
+    # traffic and latency, over every prediction of the window (latency: histogram estimates)
     requests: int
     users: int
     bucket: str
     latency: traffic.LatencySummary
     slo_breach: float
     requests_over_time: pd.DataFrame
+    users_over_time: pd.DataFrame
     latency_over_time: pd.DataFrame
     latency_histogram: pd.DataFrame
     # over the most recent predictions (``recent``) only
@@ -66,10 +68,9 @@ class Report:
 
 def build_report(data: WindowData, registry: RegistryView, options: ReportOptions) -> Report:
     """Compute the whole dashboard for ``data`` (already loaded) and the registry's view."""
-    if options.versions is not None:
-        data = only_versions(data, options.versions)
-    requests, recent = data.requests, data.recent
-    bucket = bucket_for_span(span_of(requests["time"]))
+    summary, recent, bucket = data.traffic, data.recent, data.bucket
+    edges = summary.latency_edges_ms
+    latency_counts = traffic.total_histogram(summary)
     catalogue = registry.catalogue
 
     rated = quality.rated_recommendations(data.feedback, recent)
@@ -85,14 +86,15 @@ def build_report(data: WindowData, registry: RegistryView, options: ReportOption
     catalogue_size = len(catalogue) if catalogue is not None else None
 
     return Report(
-        requests=len(requests),
-        users=traffic.unique_users(requests["userid"]),
+        requests=summary.requests,
+        users=summary.users,
         bucket=bucket,
-        latency=traffic.latency_summary(requests["latency_ms"]),
-        slo_breach=traffic.slo_breach_share(requests["latency_ms"], options.slo_ms),
-        requests_over_time=traffic.requests_per_bucket(requests["time"], bucket, requests["model_version"]),
-        latency_over_time=traffic.latency_per_bucket(requests["time"], requests["latency_ms"], bucket),
-        latency_histogram=traffic.latency_histogram(requests["latency_ms"]),
+        latency=traffic.latency_summary(latency_counts, edges),
+        slo_breach=traffic.slo_breach_share(latency_counts, edges, options.slo_ms),
+        requests_over_time=traffic.requests_per_bucket(summary),
+        users_over_time=traffic.users_per_bucket(summary),
+        latency_over_time=traffic.latency_per_bucket(summary),
+        latency_histogram=traffic.latency_histogram(latency_counts, edges),
         recent_requests=len(recent),
         sampled=data.sampled,
         degraded_share=traffic.share(traffic.degraded_requests(recent["unknown"], recent["prediction_ids"])),
@@ -101,7 +103,9 @@ def build_report(data: WindowData, registry: RegistryView, options: ReportOption
         feedback_quality=quality.feedback_quality(per_request),
         like_rate_by_position=quality.like_rate_by_position(rated, per_request),
         favourite_recall=recall_total,
-        versions=version_table(requests, per_request, recall_by_version, registry, options.recall_k),
+        versions=version_table(
+            traffic.latency_by_version(summary), per_request, recall_by_version, registry, options.recall_k
+        ),
         catalogue_size=catalogue_size,
         distinct_recommended=int(np.unique(recommended_ids).size),
         coverage=catalogue_health.coverage(in_catalogue, catalogue_size or 0),
@@ -129,7 +133,7 @@ def build_report(data: WindowData, registry: RegistryView, options: ReportOption
 
 
 def version_table(
-    requests: pd.DataFrame,
+    served: pd.DataFrame,
     per_request: pd.DataFrame,
     recall_by_version: pd.DataFrame,
     registry: RegistryView,
@@ -137,14 +141,11 @@ def version_table(
 ) -> pd.DataFrame:
     """Each model version's online numbers beside the offline metrics of its manifest.
 
-    One row per version that served a request in the window or is registered; online columns
-    are NaN for a version without traffic, offline ones for a version the registry lacks.
+    ``served``: ``model_version``, ``requests`` and ``p95_ms`` over the whole window
+    (:func:`monitoring.traffic.latency_by_version`). One row per version that served a request
+    in the window or is registered; online columns are NaN for a version without traffic,
+    offline ones for a version the registry lacks.
     """
-    served = (
-        requests.groupby("model_version", sort=False)["latency_ms"]
-        .agg(requests="size", p95_ms=lambda latency: float(np.quantile(latency, 0.95)))
-        .reset_index()
-    )
     feedback = quality.feedback_quality_by_version(per_request)
     recall = recall_by_version.rename(
         columns={"added": "favourites_added", "hits": "favourites_hit", "recall": f"recall@{recall_k}"}

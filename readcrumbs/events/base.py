@@ -19,6 +19,10 @@ pandas ``str`` (turn ``ts`` into datetimes with
 ``book_id``, ``value`` int64; feedback ``position`` nullable Int64; a missing feedback
 ``request_id`` is NaN; list fields hold Python lists. An empty frame has the same columns and
 dtypes.
+
+Aggregates: :meth:`EventStore.traffic_summary` counts a window's predictions per time bucket,
+model version and latency bin where the data lives, so a dashboard over millions of
+predictions reads a few thousand numbers (see :mod:`.summary`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Protocol
 import pandas as pd
 
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+from readcrumbs.events.summary import TrafficSummary
 
 
 class EventStore(Protocol):
@@ -61,13 +66,39 @@ class EventStore(Protocol):
         ...
 
     def predictions_frame(
-        self, start: str | None = None, end: str | None = None, columns: Sequence[str] | None = None
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        columns: Sequence[str] | None = None,
+        newest: int | None = None,
     ) -> pd.DataFrame:
         """Predictions in the window as a DataFrame, oldest first, for analytics.
 
-        Only ``columns`` (default: every field of :class:`PredictionRecord`) are read, so the
-        dashboard can load a million rows of scalars (``ts``, ``latency_ms``, ``userid``,
-        ``model_version``) quickly; list fields come back as Python lists.
+        Only ``columns`` (default: every field of :class:`PredictionRecord`) are read; list
+        fields come back as Python lists. ``newest`` keeps only the last ``newest`` predictions
+        of the window (by ``ts``, then ``request_id``), read newest first so the older ones are
+        never touched; it must be at least 1.
+        """
+        ...
+
+    def prediction_span(self, start: str | None = None, end: str | None = None) -> tuple[str, str] | None:
+        """``ts`` of the first and of the last prediction in the window; None when it has none."""
+        ...
+
+    def traffic_summary(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        *,
+        bucket_s: int,
+        latency_edges_ms: Sequence[float],
+        versions: Sequence[str] | None = None,
+    ) -> TrafficSummary:
+        """Predictions in the window counted per ``bucket_s`` bucket, model version and latency bin.
+
+        ``versions`` (default: all) keeps only predictions served by those model versions.
+        Buckets, bins and the distinct-user counts are defined in :mod:`.summary`; a malformed
+        ``bucket_s``, edge list or version list raises :class:`ValueError`.
         """
         ...
 

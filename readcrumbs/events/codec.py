@@ -122,6 +122,13 @@ def check_columns(columns: Sequence[str] | None) -> tuple[str, ...]:
     return chosen
 
 
+def check_newest(newest: int | None) -> int | None:
+    """How many of the newest predictions a frame keeps (None: all); at least 1."""
+    if newest is not None and (isinstance(newest, bool) or not isinstance(newest, int) or newest < 1):
+        raise ValueError(f"newest must be a whole number >= 1 or None, got {newest!r}")
+    return newest
+
+
 def _id(value: object, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")

@@ -13,6 +13,11 @@ Key design, the same for ``<prefix>-logs`` (predictions) and ``<prefix>-feedback
 - a day index: one tiny item per day that holds records (``day = "#days"``, ``ts_id = <day>``),
   written before the day's first records. An open window (no ``start``/``end``) and
   :meth:`~DynamoEventStore.random_prediction` read it (a Query) to learn which days exist.
+- ``traffic_summary`` reads the window's predictions with a projection of the four fields it
+  counts (``ts``, ``userid``, ``latency_ms``, ``model_version``; a version filter is a
+  ``FilterExpression``) and aggregates them here: DynamoDB has no GROUP BY. It reads every
+  prediction of the window once, by Query, never a Scan; ``predictions_frame(newest=n)`` and
+  ``prediction_span`` query the newest days first and stop as soon as they have their answer.
 - ``get_prediction``: the logs table has a global secondary index ``request_id-index``
   (partition key ``request_id``, keys only); a Query on it finds the item's key and a
   consistent GetItem reads it. The index is eventually consistent: a prediction written a
@@ -34,6 +39,7 @@ suffix on ``day``.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import random
 import sys
@@ -46,10 +52,10 @@ import boto3
 import botocore.config
 import botocore.exceptions
 import pandas as pd
-from boto3.dynamodb.conditions import ConditionBase, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from readcrumbs.errors import ConfigError, StoreError
-from readcrumbs.events import codec
+from readcrumbs.events import codec, summary
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
 
 DEFAULT_TABLE_PREFIX = "readcrumbs"
@@ -337,20 +343,38 @@ class DynamoEventStore:
         return [item["ts_id"] for item in items]
 
     def _window(
-        self, table: str, start: str | None, end: str | None, fields: Sequence[str] | None
+        self,
+        table: str,
+        start: str | None,
+        end: str | None,
+        fields: Sequence[str] | None,
+        *,
+        newest_first: bool = False,
+        page_size: int | None = None,
+        versions: Sequence[str] | None = None,
     ) -> Iterator[Item]:
-        """Items with ``start <= ts < end``, oldest first: one Query per indexed day."""
+        """Items with ``start <= ts < end``: one Query per indexed day, oldest first by default.
+
+        ``newest_first`` walks days and items backwards, so a caller that stops early reads only
+        the newest items; ``page_size`` is each Query's ``Limit``; ``versions`` keeps only items
+        of those model versions (a filter: DynamoDB still reads, and bills, the others).
+        """
         codec.check_bound(start)
         codec.check_bound(end)
         if start is not None and end is not None and start >= end:
             return
         start_day = None if start is None else start[:10]
         end_day = None if end is None else end[:10]
-        projection: dict[str, Any] = {}
+        extra: dict[str, Any] = {"ScanIndexForward": not newest_first}
         if fields is not None:
             names = {f"#f{i}": name for i, name in enumerate({"ts", *fields})}
-            projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
-        for day in self._days(table):
+            extra |= {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+        if page_size is not None:
+            extra["Limit"] = page_size
+        if versions is not None:
+            extra["FilterExpression"] = Attr("model_version").is_in(list(versions))
+        days = self._days(table)
+        for day in reversed(days) if newest_first else days:
             if (start_day is not None and day < start_day) or (end_day is not None and day > end_day):
                 continue
             condition: ConditionBase = Key("day").eq(day)
@@ -361,7 +385,7 @@ class DynamoEventStore:
             elif end is not None and day == end_day:
                 condition &= Key("ts_id").lt(end)
             items = self._query(
-                TableName=table, KeyConditionExpression=condition, ConsistentRead=True, **projection
+                TableName=table, KeyConditionExpression=condition, ConsistentRead=True, **extra
             )
             # The key condition compares "ts#id" with the bounds; this check makes it exact.
             yield from (item for item in items if codec.in_window(item["ts"], start, end))
@@ -414,13 +438,57 @@ class DynamoEventStore:
         return None
 
     def predictions_frame(
-        self, start: str | None = None, end: str | None = None, columns: Sequence[str] | None = None
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        columns: Sequence[str] | None = None,
+        newest: int | None = None,
     ) -> pd.DataFrame:
         chosen = codec.check_columns(columns)
+        codec.check_newest(newest)
         with self._guard("read predictions from"):
-            items = list(self._window(self.logs_table, start, end, chosen))
+            if newest is None:
+                items = list(self._window(self.logs_table, start, end, chosen))
+            else:
+                page = min(newest, 1000)
+                window = self._window(self.logs_table, start, end, chosen, newest_first=True, page_size=page)
+                items = list(itertools.islice(window, newest))[::-1]
         values = {name: [_PREDICTION_DECODERS[name](item[name]) for item in items] for name in chosen}
         return codec.frame(values, codec.PREDICTION_DTYPES)
+
+    def prediction_span(self, start: str | None = None, end: str | None = None) -> tuple[str, str] | None:
+        with self._guard("read predictions from"):
+            first = next(self._window(self.logs_table, start, end, ["ts"], page_size=1), None)
+            if first is None:
+                return None
+            last = next(self._window(self.logs_table, start, end, ["ts"], newest_first=True, page_size=1))
+        return str(first["ts"]), str(last["ts"])
+
+    def traffic_summary(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        *,
+        bucket_s: int,
+        latency_edges_ms: Sequence[float],
+        versions: Sequence[str] | None = None,
+    ) -> summary.TrafficSummary:
+        bucket_s, edges, chosen = summary.check_request(bucket_s, latency_edges_ms, versions)
+        if chosen == ():
+            codec.check_bound(start)
+            codec.check_bound(end)
+            return summary.empty(bucket_s, edges)
+        fields = ["ts", "userid", "latency_ms", "model_version"]
+        with self._guard("read predictions from"):
+            items = list(self._window(self.logs_table, start, end, fields, versions=chosen))
+        return summary.summarize(
+            [item["ts"] for item in items],
+            [item["userid"] for item in items],
+            [float(item["latency_ms"]) for item in items],
+            [item["model_version"] for item in items],
+            bucket_s,
+            edges,
+        )
 
     def feedback_frame(self, start: str | None = None, end: str | None = None) -> pd.DataFrame:
         return codec.feedback_frame(self.feedback(start, end))

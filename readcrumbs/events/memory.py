@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from readcrumbs.errors import StoreError
-from readcrumbs.events import codec
+from readcrumbs.events import codec, summary
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
 
 
@@ -98,10 +98,46 @@ class MemoryEventStore:
             return codec.copy_prediction(self._predictions[request_id])
 
     def predictions_frame(
-        self, start: str | None = None, end: str | None = None, columns: Sequence[str] | None = None
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        columns: Sequence[str] | None = None,
+        newest: int | None = None,
     ) -> pd.DataFrame:
         chosen = codec.check_columns(columns)
-        return codec.predictions_frame(self._stored_predictions(start, end), chosen)
+        codec.check_newest(newest)
+        records = self._stored_predictions(start, end)
+        return codec.predictions_frame(records if newest is None else records[-newest:], chosen)
+
+    def prediction_span(self, start: str | None = None, end: str | None = None) -> tuple[str, str] | None:
+        codec.check_bound(start)
+        codec.check_bound(end)
+        with self._lock:
+            self._check_open()
+            keys = self._window(self._prediction_keys, start, end)
+        return (keys[0][0], keys[-1][0]) if keys else None
+
+    def traffic_summary(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        *,
+        bucket_s: int,
+        latency_edges_ms: Sequence[float],
+        versions: Sequence[str] | None = None,
+    ) -> summary.TrafficSummary:
+        bucket_s, edges, chosen = summary.check_request(bucket_s, latency_edges_ms, versions)
+        records = self._stored_predictions(start, end)
+        if chosen is not None:
+            records = [r for r in records if r.model_version in chosen]
+        return summary.summarize(
+            [r.ts for r in records],
+            [r.userid for r in records],
+            [r.latency_ms for r in records],
+            [r.model_version for r in records],
+            bucket_s,
+            edges,
+        )
 
     def feedback_frame(self, start: str | None = None, end: str | None = None) -> pd.DataFrame:
         return codec.feedback_frame(self.feedback(start, end))

@@ -13,17 +13,30 @@ comparisons served by the ``(ts, id, ...)`` indexes.
   then raises :class:`~readcrumbs.errors.StoreError`; the caller spools and retries later.
 - ``predictions_frame`` selects only the requested columns and decodes JSON only for the list
   columns asked for; the scalar columns come from the covering ``predictions_ts`` index
-  (``bench/events.py`` measures it on a million predictions). Only the standard library's
-  sqlite3 touches the file: a second SQLite copy in the process (ADBC, DuckDB's scanner)
-  would break WAL's POSIX locks; closing its handle deleted the live WAL in a trial.
+  (``bench/events.py`` measures it on a million predictions).
+- ``traffic_summary`` aggregates in SQL over that covering index, one time range at a time
+  (at most ``_MAX_RANGES`` ranges of whole buckets): sorting each range's rows for its
+  ``GROUP BY`` costs about half of sorting the whole window at once, and only the aggregates
+  cross into Python: a cell per (bucket, latency bin, version) and each bucket's distinct
+  userids, whose union is the window's distinct readers. Up to one connection a core
+  (``_READERS``) reads interleaved ranges at once, each in one read transaction, so a
+  bucket's counts always agree with each other; a record written during the read may be
+  counted or not, as with any read that races a write. ``bench/dashboard.py`` times it.
+- Only the standard library's sqlite3 touches the file: a second SQLite copy in the process
+  (ADBC, DuckDB's scanner) would break WAL's POSIX locks; closing its handle deleted the live
+  WAL in a trial.
 - Connections come from a small pool (one per concurrent caller), so any thread may use the
   store. The schema is created on first use, so a locked file at start-up only delays it.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
+import functools
 import json
+import os
 import random
 import sqlite3
 import threading
@@ -37,7 +50,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from readcrumbs.errors import StoreError
-from readcrumbs.events import codec
+from readcrumbs.events import codec, summary
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
 
 SCHEMA = """
@@ -88,6 +101,17 @@ _INSERT_FEEDBACK = (
 )
 
 _from_json = json.loads
+
+# UTC seconds since 1970 of a row's ts: unixepoch() (SQLite 3.38+) costs about a third of the
+# strftime('%s') that older builds fall back to. Both floor the milliseconds (records are after 1970).
+_EPOCH_SQL = (
+    "unixepoch(ts)" if sqlite3.sqlite_version_info >= (3, 38, 0) else "CAST(strftime('%s', ts) AS INTEGER)"
+)
+# A traffic summary runs two queries per time range; ranges hold whole buckets, at most this many.
+_MAX_RANGES = 240
+# Connections that read a summary's ranges at once. SQLite works on one core per query and
+# Python's sqlite3 releases the GIL meanwhile, so each reader keeps one more core busy.
+_READERS = 4
 
 
 def _from_json_column(cells: Iterable[str]) -> list[Any]:
@@ -161,6 +185,49 @@ def _columns(rows: list[tuple[Any, ...]], n_columns: int) -> npt.NDArray[np.obje
     if not rows:
         return np.empty((0, n_columns), dtype=object)
     return np.array(rows, dtype=object)
+
+
+def _latency_bin_sql(n_edges: int) -> str:
+    """SQL giving the latency bin of a row: the number of edges ``?1 .. ?n_edges`` <= ``latency_ms``.
+
+    A balanced tree of CASEs (a binary search: log2(n_edges) comparisons a row) works in every
+    SQLite build, math functions or not; edges are bound parameters, so a row lands in the bin
+    numpy's ``searchsorted`` gives it, with no decimal literal rounded on the way.
+    """
+
+    def node(low: int, high: int) -> str:  # the answer is known to lie in [low, high]
+        if low == high:
+            return str(low)
+        mid = (low + high) // 2
+        return f"CASE WHEN latency_ms < ?{mid + 1} THEN {node(low, mid)} ELSE {node(mid + 1, high)} END"
+
+    return node(0, n_edges)
+
+
+@functools.lru_cache(maxsize=32)
+def _summary_sql(n_edges: int, one_bucket: bool, n_versions: int | None) -> tuple[str, str]:
+    """The two queries of one time range of a traffic summary: its cells, and its distinct users.
+
+    Parameters: ``?1 .. ?n_edges`` the latency edges, then the range's low and high ts, then
+    (unless ``one_bucket``) the bucket width in seconds, then the versions kept (``n_versions``;
+    None keeps all). Rows: ``(bin, model_version, requests, latency_sum_ms)`` and ``(userid,)``,
+    each led by the bucket start unless ``one_bucket``: a range of one bucket leaves it out,
+    which makes each row's sort key shorter (about a third of the query's time).
+    """
+    p = n_edges
+    bucket = "" if one_bucket else f"{_EPOCH_SQL} / ?{p + 3} * ?{p + 3} AS bucket, "
+    group = "" if one_bucket else "bucket, "
+    where = f"ts >= ?{p + 1} AND ts < ?{p + 2}"
+    if n_versions is not None:
+        first = p + 3 if one_bucket else p + 4
+        where += f" AND model_version IN ({', '.join(f'?{first + i}' for i in range(n_versions))})"
+    # Integer keys first: the sorter of GROUP BY settles most comparisons on them.
+    cells = (
+        f"SELECT {bucket}{_latency_bin_sql(n_edges)} AS bin, model_version, count(*), sum(latency_ms) "
+        f"FROM predictions WHERE {where} GROUP BY {group}bin, model_version"
+    )
+    users = f"SELECT {bucket}userid FROM predictions WHERE {where} GROUP BY {group}userid"
+    return cells, users
 
 
 def _window_sql(start: str | None, end: str | None) -> tuple[str, list[str]]:
@@ -304,13 +371,21 @@ class SqliteEventStore:
         return _prediction_from_row(row)
 
     def predictions_frame(
-        self, start: str | None = None, end: str | None = None, columns: Sequence[str] | None = None
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        columns: Sequence[str] | None = None,
+        newest: int | None = None,
     ) -> pd.DataFrame:
         chosen = codec.check_columns(columns)
+        codec.check_newest(newest)
         where, params = _window_sql(start, end)
-        sql = f"SELECT {', '.join(chosen)} FROM predictions{where} ORDER BY ts, request_id"
+        order = "ts, request_id" if newest is None else "ts DESC, request_id DESC LIMIT ?"
+        # With newest, the index is walked backwards and the walk stops: older rows are never read.
+        sql = f"SELECT {', '.join(chosen)} FROM predictions{where} ORDER BY {order}"
         with self._connection("read predictions from") as conn:
-            table = _columns(conn.execute(sql, params).fetchall(), len(chosen))
+            rows = conn.execute(sql, params if newest is None else [*params, newest]).fetchall()
+        table = _columns(rows if newest is None else rows[::-1], len(chosen))
         values: dict[str, codec.Column] = {}
         for i, name in enumerate(chosen):
             # JSON is decoded only for the list columns asked for: scalars stay cheap.
@@ -318,6 +393,94 @@ class SqliteEventStore:
                 _from_json_column(table[:, i]) if name in codec.PREDICTION_LIST_FIELDS else table[:, i]
             )
         return codec.frame(values, codec.PREDICTION_DTYPES)
+
+    def prediction_span(self, start: str | None = None, end: str | None = None) -> tuple[str, str] | None:
+        where, params = _window_sql(start, end)
+        with self._connection("read predictions from") as conn:
+            return self._span(conn, where, params)
+
+    @staticmethod
+    def _span(conn: sqlite3.Connection, where: str, params: list[str]) -> tuple[str, str] | None:
+        # Two subqueries: SQLite seeks the index for a lone min() or max(), not for both at once.
+        first, last = conn.execute(
+            f"SELECT (SELECT min(ts) FROM predictions{where}), (SELECT max(ts) FROM predictions{where})",
+            [*params, *params],
+        ).fetchone()
+        return None if first is None else (first, last)
+
+    def traffic_summary(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        *,
+        bucket_s: int,
+        latency_edges_ms: Sequence[float],
+        versions: Sequence[str] | None = None,
+    ) -> summary.TrafficSummary:
+        bucket_s, edges, chosen = summary.check_request(bucket_s, latency_edges_ms, versions)
+        where, params = _window_sql(start, end)
+        if chosen == ():
+            return summary.empty(bucket_s, edges)
+        with self._connection("read predictions from") as conn:
+            span = self._span(conn, where, params)
+        if span is None:
+            return summary.empty(bucket_s, edges)
+        first, last = (summary.bucket_start(ts, bucket_s) for ts in span)
+        per_range = -(-((last - first) // bucket_s + 1) // _MAX_RANGES)  # whole buckets a range
+        ranges: list[tuple[int, list[Any]]] = []
+        for range_start in range(first, last + 1, per_range * bucket_s):
+            low, high = summary.iso_at(range_start), summary.iso_at(range_start + per_range * bucket_s)
+            args = [
+                *edges,
+                low if start is None else max(start, low),
+                high if end is None else min(end, high),
+                *([] if per_range == 1 else [bucket_s]),
+                *(chosen or ()),
+            ]
+            ranges.append((range_start, args))
+        queries = _summary_sql(len(edges), per_range == 1, None if chosen is None else len(chosen))
+        readers = min(_READERS, len(ranges), os.cpu_count() or 1)
+        if readers == 1:
+            parts = [self._count_ranges(ranges, queries, per_range == 1)]
+        else:  # interleaved, so every reader gets old and new, quiet and busy ranges alike
+            with concurrent.futures.ThreadPoolExecutor(readers, thread_name_prefix="summary") as pool:
+                parts = list(
+                    pool.map(
+                        lambda i: self._count_ranges(ranges[i::readers], queries, per_range == 1),
+                        range(readers),
+                    )
+                )
+        cells = [cell for part in parts for cell in part[0]]
+        bucket_users = [pair for part in parts for pair in part[1].items()]  # ranges hold whole buckets
+        userids = set().union(*(part[2] for part in parts))
+        return summary.from_cells(bucket_s, edges, cells, bucket_users, len(userids))
+
+    def _count_ranges(
+        self, ranges: list[tuple[int, list[Any]]], queries: tuple[str, str], one_bucket: bool
+    ) -> tuple[list[summary.CellRow], collections.Counter[int], set[str]]:
+        """Cells, distinct users per bucket and every userid of ``ranges``, read in one snapshot."""
+        cells_sql, users_sql = queries
+        cells: list[summary.CellRow] = []
+        bucket_users: collections.Counter[int] = collections.Counter()
+        userids: set[str] = set()
+        with self._connection("read predictions from") as conn:
+            conn.execute("BEGIN")  # one read transaction: every bucket's counts agree with each other
+            for range_start, args in ranges:
+                if one_bucket:  # the rows leave out their bucket: it is this range
+                    cells += [
+                        (range_start, v, b, n, total) for b, v, n, total in conn.execute(cells_sql, args)
+                    ]
+                    users = conn.execute(users_sql, args).fetchall()
+                    if users:
+                        bucket_users[range_start] = len(users)
+                        userids.update(userid for (userid,) in users)
+                else:
+                    cells += [(k, v, b, n, total) for k, b, v, n, total in conn.execute(cells_sql, args)]
+                    for bucket, userid in conn.execute(users_sql, args):
+                        bucket_users[bucket] += 1
+                        userids.add(userid)
+            conn.execute("COMMIT")
+        return cells, bucket_users, userids
 
     def feedback_frame(self, start: str | None = None, end: str | None = None) -> pd.DataFrame:
         where, params = _window_sql(start, end)

@@ -11,7 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from monitoring import loading
 from monitoring.settings import get_settings
+from readcrumbs.errors import StoreError
 from readcrumbs.events.records import to_iso
 from readcrumbs.events.sqlite import SqliteEventStore
 from tests.monitoring.helpers import feedback, prediction
@@ -133,6 +135,7 @@ def test_seeded_store_renders_every_section(monkeypatch, tmp_path: Path, registr
     assert versions["requests"].tolist() == [1, 2]
     drift_lines = " ".join(md.value for md in page.markdown)
     assert "PSI" in drift_lines and "KS D" in drift_lines
+    assert "p50/p95/p99 are histogram estimates" in drift_lines  # the traffic tab's definitions
     # Data from readers is shown as data, never interpreted as HTML.
     assert all("<b>u2</b>" not in md.value for md in page.markdown)
 
@@ -157,6 +160,22 @@ def test_version_filter_narrows_every_number(monkeypatch, tmp_path: Path, regist
     assert not page.exception
     assert metric(page, "Requests") == "2"
     assert metric(page, "Like rate") == "0.0%"
+
+
+def test_a_store_failing_on_the_version_filter_is_an_error_box(
+    monkeypatch, tmp_path: Path, registry_folder: Path
+):
+    seed(tmp_path / "events.db")
+    point_at(monkeypatch, tmp_path / "events.db", registry_folder)
+    page = run_page()
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise StoreError("the disk went away")
+
+    monkeypatch.setattr(loading, "load_traffic", unreachable)
+    page.multiselect(key="versions").set_value(["2"]).run()
+    assert not page.exception
+    assert page.error and "the disk went away" in page.error[0].value
 
 
 def test_window_without_traffic(monkeypatch, tmp_path: Path, registry_folder: Path):

@@ -25,7 +25,15 @@ def test_version_names_are_escaped():
 
 
 def test_histogram_bars_keep_the_slo_line():
-    figure = charts.latency_histogram(latency_histogram(np.array([1.0, 2.0, 3.0]), n_bins=3), slo_ms=2.5)
-    # Edges 0, 0.999, 1.999, 2.998 (top = the 99.9th percentile); 3.0 is clipped into the last bin.
-    assert list(figure.data[0].y) == [0, 1, 2]
+    # 999 requests in [1, 2) ms, one from 4 ms on: bars [0, 1) and [1, 2), the outlier in the last.
+    figure = charts.latency_histogram(
+        latency_histogram([0, 999, 0, 1], (1.0, 2.0, 4.0), n_bins=2), slo_ms=2.5
+    )
+    assert list(figure.data[0].y) == [0, 1000]
     assert figure.layout.shapes[0].x0 == 2.5
+
+
+def test_users_over_time_plots_one_line():
+    per_bucket = pd.DataFrame({"bucket": [pd.Timestamp("2026-01-01", tz="UTC")], "users": [3]})
+    figure = charts.users_over_time(per_bucket, "1h")
+    assert list(figure.data[0].y) == [3] and figure.layout.title.text == "Unique users per 1h"

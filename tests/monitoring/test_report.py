@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.loading import load_window
+from monitoring import traffic
+from monitoring.loading import load_traffic, load_window, only_versions
 from monitoring.models import RegistryView, load_registry_view
 from monitoring.report import ReportOptions, build_report
 from monitoring.windows import Window
@@ -48,8 +49,11 @@ def test_report_over_a_seeded_window(registry: RegistryView):
     data = load_window(seeded_store(), Window(None, None), sample_size=100)
     report = build_report(data, registry, ReportOptions(slo_ms=50.0, recall_k=10))
     assert (report.requests, report.users, report.recent_requests, report.sampled) == (3, 2, 3, False)
-    assert report.latency.p50 == 30.0
-    assert report.slo_breach == pytest.approx(1 / 3)
+    # Histogram estimates: in the bin of the request at that rank (30 ms, 80 ms), within its width.
+    assert report.latency.p50 == pytest.approx(30.0, rel=traffic.LATENCY_BIN_WIDTH)
+    assert report.latency.p99 == pytest.approx(80.0, rel=traffic.LATENCY_BIN_WIDTH)
+    assert report.slo_breach == pytest.approx(1 / 3)  # no request shares a bin with the 50 ms SLO
+    assert report.bucket == "1min" and report.users_over_time["users"].sum() == 3  # u1, u1, u2
     assert report.degraded_share == pytest.approx(1 / 3)  # c: an unknown title and no recommendation
     assert report.requests_over_time["requests"].sum() == 3
     # Rated: a (1 like of 3 shown) and b (1 dislike of 2 shown).
@@ -77,10 +81,20 @@ def test_version_table_sets_online_beside_offline(registry: RegistryView):
     assert bool(table.loc["2", "production"])
 
 
-def test_version_filter(registry: RegistryView):
+def test_version_table_p95_is_estimated_per_version(registry: RegistryView):
     data = load_window(seeded_store(), Window(None, None), sample_size=100)
-    report = build_report(data, registry, ReportOptions(versions=["2"]))
-    assert report.requests == 2
+    table = build_report(data, registry, ReportOptions()).versions.set_index("model_version")
+    # Version 2 served 30 and 80 ms: the request of rank ceil(0.95 * 2) = 2 took 80 ms.
+    assert table.loc["1", "p95_ms"] == pytest.approx(10.0, rel=traffic.LATENCY_BIN_WIDTH)
+    assert table.loc["2", "p95_ms"] == pytest.approx(80.0, rel=traffic.LATENCY_BIN_WIDTH)
+
+
+def test_version_filter(registry: RegistryView):
+    store = seeded_store()
+    data = load_window(store, Window(None, None), sample_size=100)
+    narrowed = only_versions(data, ["2"], load_traffic(store, Window(None, None), data.bucket, ["2"]))
+    report = build_report(narrowed, registry, ReportOptions())
+    assert report.requests == 2 and report.users == 2
     assert report.feedback_quality.rated_requests == 1
     assert report.feedback_quality.like_rate == 0.0
 
@@ -107,5 +121,6 @@ def test_one_record(registry: RegistryView):
     store.write_predictions([prediction("only", 0)])
     report = build_report(load_window(store, Window(None, None), 100), registry, ReportOptions())
     assert report.requests == 1
-    assert report.latency.p99 == 10.0
+    assert report.latency.p99 == pytest.approx(10.0, rel=traffic.LATENCY_BIN_WIDTH)
+    assert report.latency_histogram["requests"].sum() == pytest.approx(1)
     assert report.favourite_recall.added == 0

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from readcrumbs.events.base import EventStore
 from readcrumbs.events.memory import MemoryEventStore
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord, to_iso
 from readcrumbs.events.sqlite import SqliteEventStore
+from readcrumbs.events.summary import TrafficSummary
 
 # Late on a day, so that a few minutes later is the next UTC day: windows cross day buckets.
 T0 = datetime(2026, 11, 28, 23, 58, 0, 123000, tzinfo=UTC)
@@ -57,6 +61,25 @@ def make_feedback(n: int, seconds: float | None = None, **fields: Any) -> Feedba
     }
     values.update(fields)
     return FeedbackRecord(**values)
+
+
+# Latency edges of the summaries compared across stores: scattered_records puts latencies on them.
+SCATTER_EDGES = [0.5 * 1.5**i for i in range(12)]
+
+
+def scattered_records(n: int, seed: int) -> list[PredictionRecord]:
+    """``n`` predictions over three days: latencies on and between edges, 40 readers, 3 versions."""
+    rng = random.Random(seed)
+    return [
+        make_prediction(
+            i,
+            seconds=rng.uniform(0, 3 * 86_400),
+            userid=f"u{rng.randrange(40)}",
+            latency_ms=rng.choice([rng.uniform(0, 20), rng.choice(SCATTER_EDGES), rng.lognormvariate(1, 1)]),
+            model_version=rng.choice(["1", "2", "10"]),
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.fixture
@@ -110,3 +133,20 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore
     )
     yield backend
     backend.close()
+
+
+def assert_same_summary(got: TrafficSummary, expected: TrafficSummary) -> None:
+    """Two traffic summaries hold the same counts; latency sums agree to rounding.
+
+    Stores add a cell's latencies in different orders (SQL, pandas), so sums may differ in the
+    last bits; every count must be equal.
+    """
+    assert (got.bucket_s, got.latency_edges_ms, got.users) == (
+        expected.bucket_s,
+        expected.latency_edges_ms,
+        expected.users,
+    )
+    counts = ["bucket_start_s", "model_version", "latency_bin", "requests"]
+    pd.testing.assert_frame_equal(got.cells[counts], expected.cells[counts])
+    np.testing.assert_allclose(got.cells["latency_sum_ms"], expected.cells["latency_sum_ms"], rtol=1e-12)
+    pd.testing.assert_frame_equal(got.bucket_users, expected.bucket_users)

@@ -12,7 +12,18 @@ import pytest
 from readcrumbs.errors import StoreError
 from readcrumbs.events.base import EventStore
 from readcrumbs.events.codec import FEEDBACK_FIELDS, PREDICTION_FIELDS
-from tests.readcrumbs.events.conftest import at, make_feedback, make_prediction
+from readcrumbs.events.memory import MemoryEventStore
+from readcrumbs.events.records import PredictionRecord
+from readcrumbs.events.summary import MAX_LATENCY_EDGES
+from tests.readcrumbs.events.conftest import (
+    SCATTER_EDGES,
+    T0,
+    assert_same_summary,
+    at,
+    make_feedback,
+    make_prediction,
+    scattered_records,
+)
 
 SCALARS = ["ts", "latency_ms", "userid", "model_version"]
 
@@ -250,7 +261,195 @@ def test_ping_passes_then_a_closed_store_raises_store_error(store: EventStore) -
         store.write_predictions([make_prediction(1)])
     with pytest.raises(StoreError):
         store.predictions()
+    with pytest.raises(StoreError):
+        store.prediction_span()
+    with pytest.raises(StoreError):
+        store.traffic_summary(bucket_s=60, latency_edges_ms=EDGES)
 
 
 def test_url_names_the_backend(store: EventStore) -> None:
     assert store.url.split("://")[0] in {"memory", "sqlite", "dynamodb"}
+
+
+# --- newest predictions, span, traffic summary -------------------------------------------------
+
+
+def test_predictions_frame_keeps_the_newest_oldest_first(store: EventStore) -> None:
+    predictions = [make_prediction(n) for n in range(5)]
+    tied = [make_prediction(n, seconds=240, request_id=f"tie-{n}") for n in (2, 1)]  # same ts as n=4
+    store.write_predictions(predictions + tied)
+
+    newest = store.predictions_frame(columns=["request_id", "item_ids"], newest=3)
+    assert newest["request_id"].tolist() == ["req-0004", "tie-1", "tie-2"]  # ties ordered by id
+    assert newest["item_ids"].tolist() == [[5, 7], [2, 7], [3, 7]]
+    windowed = store.predictions_frame(end=predictions[3].ts, columns=["request_id"], newest=2)
+    assert windowed["request_id"].tolist() == ["req-0001", "req-0002"]
+    assert len(store.predictions_frame(newest=100)) == 7
+    assert store.predictions_frame(start=at(10_000), newest=1).empty
+
+
+@pytest.mark.parametrize("newest", [0, -1, True, 1.5])
+def test_predictions_frame_refuses_a_bad_newest(store: EventStore, newest: int) -> None:
+    with pytest.raises(ValueError, match="newest"):
+        store.predictions_frame(newest=newest)
+
+
+def test_prediction_span_is_the_first_and_last_ts_in_the_window(store: EventStore) -> None:
+    assert store.prediction_span() is None
+    predictions = [make_prediction(n) for n in range(5)]  # crossing midnight at n=2
+    store.write_predictions(predictions)
+
+    assert store.prediction_span() == (predictions[0].ts, predictions[4].ts)
+    assert store.prediction_span(predictions[1].ts, predictions[4].ts) == (
+        predictions[1].ts,
+        predictions[3].ts,
+    )
+    assert store.prediction_span(start="2026-11-29") == (predictions[2].ts, predictions[4].ts)
+    assert store.prediction_span(at(5_000)) is None
+    with pytest.raises(ValueError, match="not ISO-8601"):
+        store.prediction_span(start="yesterday")
+
+
+EDGES = [1.0, 2.0, 4.0]  # bins: [0, 1), [1, 2), [2, 4), [4, inf)
+# T0 is 23:58:00.123 UTC, 0.123 s into a 120 s bucket; the next buckets start at midnight and 00:02.
+B0 = int(T0.replace(microsecond=0).timestamp())
+B1, B2 = B0 + 120, B0 + 240
+
+
+def summary_records() -> list[PredictionRecord]:
+    return [
+        make_prediction(1, seconds=0, userid="a", latency_ms=0.5, model_version="1"),
+        make_prediction(2, seconds=10, userid="b", latency_ms=1.0, model_version="1"),  # on an edge
+        make_prediction(3, seconds=20, userid="a", latency_ms=1.999, model_version="2"),
+        make_prediction(4, seconds=119.876, userid="a", latency_ms=2.0, model_version="1"),  # 23:59:59.999
+        make_prediction(5, seconds=119.877, userid="c", latency_ms=4.0, model_version="1"),  # midnight
+        make_prediction(6, seconds=200, userid="a", latency_ms=100.0, model_version="2"),
+        make_prediction(7, seconds=250, userid="c", latency_ms=3.0, model_version="1"),  # 00:02:10.123
+    ]
+
+
+def test_traffic_summary_counts_per_bucket_version_and_latency_bin(store: EventStore) -> None:
+    store.write_predictions(summary_records())
+    summary = store.traffic_summary(bucket_s=120, latency_edges_ms=EDGES)
+
+    assert summary.bucket_s == 120 and summary.latency_edges_ms == (1.0, 2.0, 4.0) and summary.n_bins == 4
+    assert list(summary.cells.itertuples(index=False, name=None)) == [
+        (B0, "1", 0, 1, 0.5),
+        (B0, "1", 1, 1, 1.0),
+        (B0, "1", 2, 1, 2.0),
+        (B0, "2", 1, 1, 1.999),
+        (B1, "1", 3, 1, 4.0),
+        (B1, "2", 3, 1, 100.0),
+        (B2, "1", 2, 1, 3.0),
+    ]
+    assert list(summary.bucket_users.itertuples(index=False, name=None)) == [(B0, 2), (B1, 2), (B2, 1)]
+    assert (summary.users, summary.requests, summary.model_versions) == (3, 7, ["1", "2"])
+
+
+def test_traffic_summary_adds_up_a_cell(store: EventStore) -> None:
+    store.write_predictions(
+        [make_prediction(n, seconds=n, userid="a", latency_ms=1.5 + n / 10) for n in range(4)]
+    )
+    summary = store.traffic_summary(bucket_s=3600, latency_edges_ms=EDGES)
+    ((bucket, version, latency_bin, requests, latency_sum),) = summary.cells.itertuples(index=False)
+    assert (version, latency_bin, requests) == ("3", 1, 4)
+    assert latency_sum == pytest.approx(1.5 + 1.6 + 1.7 + 1.8)
+    assert bucket == B0 // 3600 * 3600
+    assert summary.bucket_users["users"].tolist() == [1] and summary.users == 1
+
+
+def test_traffic_summary_keeps_only_the_chosen_versions(store: EventStore) -> None:
+    store.write_predictions(summary_records())
+
+    only_two = store.traffic_summary(bucket_s=120, latency_edges_ms=EDGES, versions=["2"])
+    assert list(only_two.cells.itertuples(index=False, name=None)) == [
+        (B0, "2", 1, 1, 1.999),
+        (B1, "2", 3, 1, 100.0),
+    ]
+    assert only_two.bucket_users["users"].tolist() == [1, 1] and only_two.users == 1
+    # Over two versions, reader "a" counts once: distinct readers are not a sum over versions.
+    both = store.traffic_summary(bucket_s=120, latency_edges_ms=EDGES, versions=["1", "2"])
+    assert_same_summary(both, store.traffic_summary(bucket_s=120, latency_edges_ms=EDGES))
+    for nothing in ([], ["no such version"]):
+        empty = store.traffic_summary(bucket_s=120, latency_edges_ms=EDGES, versions=nothing)
+        assert empty.cells.empty and empty.bucket_users.empty and empty.users == 0
+
+
+def test_traffic_summary_of_a_window(store: EventStore) -> None:
+    records = summary_records()
+    store.write_predictions(records)
+
+    summary = store.traffic_summary(records[1].ts, records[5].ts, bucket_s=120, latency_edges_ms=EDGES)
+    assert summary.requests == 4  # records 2 to 5
+    assert list(summary.bucket_users.itertuples(index=False, name=None)) == [(B0, 2), (B1, 1)]
+    assert summary.users == 3
+    assert store.traffic_summary(start="2026-11-29", bucket_s=120, latency_edges_ms=EDGES).requests == 3
+    assert store.traffic_summary(at(5_000), bucket_s=120, latency_edges_ms=EDGES).cells.empty
+    with pytest.raises(ValueError, match="not ISO-8601"):
+        store.traffic_summary("yesterday", bucket_s=120, latency_edges_ms=EDGES)
+
+
+@pytest.mark.parametrize(
+    ("bucket_s", "window", "versions"),
+    [
+        (3600, (None, None), None),  # one bucket a query in SQLite
+        (86_400, (at(3_000), at(200_000)), ["10", "2"]),
+        (1, (None, None), None),  # 259,200 buckets: SQLite groups many buckets a query
+        (7, (at(50_000), None), ["1"]),
+    ],
+)
+def test_traffic_summary_is_the_same_in_every_store(
+    store: EventStore, bucket_s: int, window: tuple[str | None, str | None], versions: list[str] | None
+) -> None:
+    records = scattered_records(300, seed=bucket_s)
+    store.write_predictions(records)
+    reference = MemoryEventStore()
+    reference.write_predictions(records)
+
+    got = store.traffic_summary(*window, bucket_s=bucket_s, latency_edges_ms=SCATTER_EDGES, versions=versions)
+    expected = reference.traffic_summary(
+        *window, bucket_s=bucket_s, latency_edges_ms=SCATTER_EDGES, versions=versions
+    )
+    assert_same_summary(got, expected)
+    assert got.requests == len(
+        [
+            r
+            for r in records
+            if (window[0] is None or r.ts >= window[0])
+            and (window[1] is None or r.ts < window[1])
+            and (versions is None or r.model_version in versions)
+        ]
+    )
+
+
+def test_empty_traffic_summary_has_the_dtypes_of_a_full_one(store: EventStore) -> None:
+    empty = store.traffic_summary(bucket_s=60, latency_edges_ms=EDGES)
+    assert empty.cells.empty and empty.bucket_users.empty and (empty.users, empty.requests) == (0, 0)
+    store.write_predictions(summary_records())
+    full = store.traffic_summary(bucket_s=60, latency_edges_ms=EDGES)
+    assert empty.cells.dtypes.to_dict() == full.cells.dtypes.to_dict()
+    assert empty.bucket_users.dtypes.to_dict() == full.bucket_users.dtypes.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"bucket_s": 0}, "bucket_s"),
+        ({"bucket_s": 1.5}, "bucket_s"),
+        ({"bucket_s": True}, "bucket_s"),
+        ({"latency_edges_ms": []}, "edges"),
+        ({"latency_edges_ms": [2.0, 1.0]}, "increasing"),
+        ({"latency_edges_ms": [1.0, 1.0]}, "increasing"),
+        ({"latency_edges_ms": [1.0, float("nan")]}, "finite"),
+        ({"latency_edges_ms": list(range(1, MAX_LATENCY_EDGES + 2))}, "edges"),
+        ({"versions": "1"}, "versions"),
+        ({"versions": [1]}, "versions"),
+    ],
+)
+def test_traffic_summary_refuses_bad_arguments(
+    store: EventStore, arguments: dict[str, object], message: str
+) -> None:
+    store.write_predictions([make_prediction(1)])
+    chosen: dict[str, object] = {"bucket_s": 60, "latency_edges_ms": EDGES, **arguments}
+    with pytest.raises(ValueError, match=message):
+        store.traffic_summary(**chosen)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import socket
 import time
@@ -104,10 +105,74 @@ def test_reads_use_query_never_scan(aws: None, boto_session: Any) -> None:
         assert len(store.feedback_frame()) == 5
         assert store.random_prediction() is not None
         assert store.get_prediction("req-0003") is not None
+        assert store.prediction_span() == (at(0), at(240))
+        assert len(store.predictions_frame(newest=2)) == 2
+        assert store.traffic_summary(bucket_s=60, latency_edges_ms=[1.0, 10.0], versions=["3"]).requests == 5
     finally:
         boto_session.events.unregister("before-call.dynamodb", unique_id="rc-test-calls")
     assert "Scan" not in calls
     assert set(calls) == {"Query", "GetItem"}
+
+
+def _logged_queries(boto_session: Any, prefix: str) -> tuple[DynamoEventStore, list[dict[str, Any]]]:
+    """A store on moto whose Query requests (their JSON bodies) are appended to the returned list."""
+    queries: list[dict[str, Any]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name == "Query":
+            queries.append(json.loads(params["body"]))
+
+    boto_session.events.register("before-call.dynamodb", record, unique_id=f"rc-{prefix}-queries")
+    try:
+        store = DynamoEventStore(prefix, session=boto_session)
+    finally:
+        # The store's client copied the hook; the session must not keep it for later tests.
+        boto_session.events.unregister("before-call.dynamodb", unique_id=f"rc-{prefix}-queries")
+    store.create_tables()
+    return store, queries
+
+
+def _day_of(query: dict[str, Any]) -> str:
+    return str(query["ExpressionAttributeValues"][":v0"]["S"])
+
+
+def test_traffic_summary_projects_only_the_fields_it_counts(aws: None, boto_session: Any) -> None:
+    store, queries = _logged_queries(boto_session, "rc-projection")
+    store.write_predictions([make_prediction(n) for n in range(4)])  # two days
+    queries.clear()
+    store.traffic_summary(bucket_s=60, latency_edges_ms=[1.0], versions=["3"])
+    window_queries = [q for q in queries if _day_of(q) != DAYS_PARTITION]
+    assert len(window_queries) == 2  # one a day
+    for body in window_queries:
+        names = set(body["ExpressionAttributeNames"].values())
+        projected = {
+            body["ExpressionAttributeNames"][n.strip()] for n in body["ProjectionExpression"].split(",")
+        }
+        assert projected == {"ts", "userid", "latency_ms", "model_version"}
+        assert "model_version" in names and "FilterExpression" in body
+
+
+def test_newest_and_span_read_only_what_they_need(aws: None, boto_session: Any) -> None:
+    store, queries = _logged_queries(boto_session, "rc-newest")
+    predictions = [make_prediction(n, seconds=n * 3600) for n in range(30)]  # 28 Nov to 30 Nov
+    store.write_predictions(predictions)
+    queries.clear()
+    newest = store.predictions_frame(columns=["request_id"], newest=2)
+    assert newest["request_id"].tolist() == ["req-0028", "req-0029"]
+    assert {_day_of(q) for q in queries} == {DAYS_PARTITION, "2026-11-30"}  # older days never read
+    queries.clear()
+    assert store.prediction_span(end="2026-11-30") == (predictions[0].ts, predictions[24].ts)
+    assert all(q.get("Limit") == 1 for q in queries if _day_of(q) != DAYS_PARTITION)
+
+
+def test_span_and_newest_skip_an_indexed_day_without_records(store: DynamoEventStore) -> None:
+    # A write that failed after indexing its day leaves an empty day in the index.
+    store._client.put_item(TableName="rc-unit-logs", Item={"day": DAYS_PARTITION, "ts_id": "2026-12-05"})
+    store._client.put_item(TableName="rc-unit-logs", Item={"day": DAYS_PARTITION, "ts_id": "2026-11-01"})
+    predictions = [make_prediction(n) for n in range(3)]
+    store.write_predictions(predictions)
+    assert store.prediction_span() == (predictions[0].ts, predictions[2].ts)
+    assert store.predictions_frame(columns=["request_id"], newest=1)["request_id"].tolist() == ["req-0002"]
 
 
 def test_a_missing_table_raises_store_error(aws: None, boto_session: Any) -> None:

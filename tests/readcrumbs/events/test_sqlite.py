@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import threading
@@ -13,8 +14,16 @@ from pathlib import Path
 import pytest
 
 from readcrumbs.errors import StoreError
+from readcrumbs.events import sqlite as sqlite_backend
+from readcrumbs.events.memory import MemoryEventStore
 from readcrumbs.events.sqlite import SqliteEventStore
-from tests.readcrumbs.events.conftest import make_feedback, make_prediction
+from tests.readcrumbs.events.conftest import (
+    SCATTER_EDGES,
+    assert_same_summary,
+    make_feedback,
+    make_prediction,
+    scattered_records,
+)
 
 
 @pytest.fixture
@@ -81,6 +90,82 @@ def test_scalar_frames_are_read_from_the_covering_index(
             ("2026", "2027"),
         ).fetchall()
     assert any("COVERING INDEX predictions_ts" in row[-1] for row in plan), plan
+
+
+@pytest.mark.parametrize(("one_bucket", "n_versions"), [(True, None), (False, None), (True, 2), (False, 1)])
+def test_traffic_summary_queries_read_only_the_covering_index(
+    sqlite_store: SqliteEventStore, db_path: Path, one_bucket: bool, n_versions: int | None
+) -> None:
+    # Pins the dashboard's speed: a million predictions are counted without walking the wide rows.
+    sqlite_store.ping()
+    cells_sql, users_sql = sqlite_backend._summary_sql(3, one_bucket, n_versions)
+    params = [1.0, 2.0, 4.0, "2026", "2027", *([] if one_bucket else [60]), *["1"] * (n_versions or 0)]
+    with sqlite3.connect(db_path) as other:
+        for sql in (cells_sql, users_sql):
+            plan = other.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+            assert any("COVERING INDEX predictions_ts" in row[-1] for row in plan), plan
+
+
+def test_newest_predictions_are_read_backwards_without_sorting(
+    sqlite_store: SqliteEventStore, db_path: Path
+) -> None:
+    # predictions_frame(newest=n) must stop after n rows, not sort the whole window first.
+    sqlite_store.ping()
+    with sqlite3.connect(db_path) as other:
+        plan = other.execute(
+            "EXPLAIN QUERY PLAN SELECT request_id, item_ids FROM predictions WHERE ts >= ? "
+            "ORDER BY ts DESC, request_id DESC LIMIT ?",
+            ("2026", 10),
+        ).fetchall()
+    details = " ".join(row[-1] for row in plan)
+    assert "INDEX predictions_ts" in details and "TEMP B-TREE" not in details, plan
+
+
+def test_builds_without_unixepoch_bucket_the_same(
+    monkeypatch: pytest.MonkeyPatch, sqlite_store: SqliteEventStore
+) -> None:
+    # SQLite before 3.38 has no unixepoch(): the strftime fallback must put every row in the same bucket.
+    monkeypatch.setattr(sqlite_backend, "_EPOCH_SQL", "CAST(strftime('%s', ts) AS INTEGER)")
+    sqlite_backend._summary_sql.cache_clear()
+    try:
+        records = scattered_records(200, seed=11)
+        sqlite_store.write_predictions(records)
+        reference = MemoryEventStore()
+        reference.write_predictions(records)
+        for bucket_s in (60, 7 * 86_400):  # many buckets a query; one bucket a query
+            assert_same_summary(
+                sqlite_store.traffic_summary(bucket_s=bucket_s, latency_edges_ms=SCATTER_EDGES),
+                reference.traffic_summary(bucket_s=bucket_s, latency_edges_ms=SCATTER_EDGES),
+            )
+    finally:
+        sqlite_backend._summary_sql.cache_clear()
+
+
+@pytest.mark.parametrize("readers", [1, 3])
+def test_traffic_summary_is_the_same_read_by_one_or_several_connections(
+    monkeypatch: pytest.MonkeyPatch, sqlite_store: SqliteEventStore, readers: int
+) -> None:
+    monkeypatch.setattr(sqlite_backend, "_READERS", readers)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    records = scattered_records(200, seed=12)
+    sqlite_store.write_predictions(records)
+    reference = MemoryEventStore()
+    reference.write_predictions(records)
+    for bucket_s in (3600, 60):  # one bucket a range; many
+        assert_same_summary(
+            sqlite_store.traffic_summary(bucket_s=bucket_s, latency_edges_ms=SCATTER_EDGES),
+            reference.traffic_summary(bucket_s=bucket_s, latency_edges_ms=SCATTER_EDGES),
+        )
+
+
+def test_a_query_failing_in_a_reader_raises_store_error(
+    monkeypatch: pytest.MonkeyPatch, sqlite_store: SqliteEventStore
+) -> None:
+    sqlite_store.write_predictions(scattered_records(20, seed=13))
+    monkeypatch.setattr(sqlite_backend, "_summary_sql", lambda *_: ("SELECT nonsense(", "SELECT 1"))
+    with pytest.raises(StoreError, match="read predictions"):
+        sqlite_store.traffic_summary(bucket_s=3600, latency_edges_ms=SCATTER_EDGES)
+    sqlite_store.ping()  # the pooled connections are still usable
 
 
 def test_a_locked_database_raises_store_error_quickly(sqlite_store: SqliteEventStore, db_path: Path) -> None:
