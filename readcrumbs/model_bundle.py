@@ -9,7 +9,7 @@ consistent through every promotion, reload and rollback.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +83,12 @@ class ModelBundle:
 def load_bundle(registry: Registry, name: str, version: int) -> ModelBundle:
     """Load and verify a registered version; :class:`ChecksumMismatch` if any file is corrupt."""
     manifest, files = registry.load_files(name, version)
+    return bundle_from_files(manifest, files)
+
+
+def bundle_from_files(manifest: Manifest, files: Mapping[str, bytes]) -> ModelBundle:
+    """The bundle of a version's files, already verified against ``manifest`` (``Registry.load_files``)."""
+    name, version = manifest.name, manifest.version
     if MODEL_FILE not in files or CATALOGUE_FILE not in files:
         raise RegistryError(f"{name} v{version} lacks {MODEL_FILE} or {CATALOGUE_FILE}")
     catalogue = pd.read_parquet(io.BytesIO(files[CATALOGUE_FILE]))

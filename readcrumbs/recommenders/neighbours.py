@@ -12,6 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 
+ROW_BLOCK = 1024
+
 
 def keep_top_neighbours(weights: np.ndarray, neighbours: int) -> sp.csr_matrix:
     """Keep each row's ``neighbours`` largest positive weights.
@@ -23,8 +25,15 @@ def keep_top_neighbours(weights: np.ndarray, neighbours: int) -> sp.csr_matrix:
     keep = min(neighbours, n_books - 1) if n_books > 1 else 0
     if keep <= 0:
         return sp.csr_matrix((n_books, n_books), dtype=np.float32)
-    columns = np.argpartition(-weights, keep - 1, axis=1)[:, :keep]
-    values = np.take_along_axis(weights, columns, axis=1).astype(np.float32)
+    columns = np.zeros((n_books, keep), dtype=np.int32)
+    values = np.zeros((n_books, keep), dtype=np.float32)
+    # A block of rows at a time: argpartition of the whole (n_books, n_books) matrix would need
+    # two more arrays of that size (the negated copy and int64 positions), 1.2 GB at 10k books.
+    for start in range(0, n_books, ROW_BLOCK):
+        block = weights[start : start + ROW_BLOCK]
+        best = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
+        columns[start : start + len(block)] = best
+        values[start : start + len(block)] = np.take_along_axis(block, best, axis=1)
     values[values < 0] = 0.0
     rows = np.repeat(np.arange(n_books), keep)
     matrix = sp.csr_matrix((values.ravel(), (rows, columns.ravel())), shape=(n_books, n_books))

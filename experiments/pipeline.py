@@ -1,0 +1,229 @@
+"""``make train``: data → train each model type → evaluate → register → promote the best.
+
+    python -m experiments.pipeline [--models als,ease] [--with-feedback] [--no-promote] [--config FILE]
+
+Every model type of the config (``[pipeline] models``) is fitted on the training users,
+evaluated on the held-out users, tracked in W&B and registered. A type whose parameters and
+data were already registered is not trained again: its version is reused, so a second run on
+unchanged data is quick and adds no versions. Then the best version of the run (by fav3
+recall@10) becomes ``staging`` and, if it passes the gate, ``production``: the first model
+always does; later ones must beat production on the same held-out split. When production was
+evaluated on another split (new data), it is re-evaluated on this one before comparing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from experiments.cli import load_settings
+from experiments.config import ModelConfig, load_config, parse_model_list
+from experiments.dataset import Dataset
+from experiments.evaluate import EvaluationSet, evaluate, floor_ratio, format_metrics, heldout_evaluation_set
+from experiments.tracking import link_to_model_registry
+from experiments.train import TrainingResult, open_registry, train_and_register, training_likes
+from readcrumbs.errors import PromotionRefused, ReadCrumbsError
+from readcrumbs.model_bundle import load_bundle
+from readcrumbs.registry import GATE_METRIC, GATE_PROTOCOL, PRODUCTION, STAGING, Manifest, Registry
+from readcrumbs.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Promotion:
+    """What the promotion step did: the versions behind the aliases afterwards, and why."""
+
+    production: int | None
+    staging: int | None
+    promoted: bool
+    message: str
+
+
+@dataclass
+class PipelineResult:
+    """Each model type's version (new or reused), the promotion, and stage wall times (s)."""
+
+    data_version: str
+    split_id: str
+    results: dict[str, TrainingResult]
+    promotion: Promotion | None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def gate_value(manifest: Manifest) -> float:
+    """The gate's metric of a version (−inf when it was not measured)."""
+    value = manifest.metric(GATE_PROTOCOL, GATE_METRIC)
+    return float("-inf") if value is None else value
+
+
+def run_pipeline(
+    settings: Settings,
+    dataset: Dataset,
+    config: ModelConfig,
+    *,
+    models: Sequence[str] | None = None,
+    promote: bool = True,
+) -> PipelineResult:
+    """Train, evaluate and register each model type on ``dataset``; then promote the best."""
+    registry = open_registry(settings)
+    evaluation = heldout_evaluation_set(dataset, settings.seed)
+    likes = training_likes(dataset)
+    group = f"pipeline-{dataset.version}"
+    results: dict[str, TrainingResult] = {}
+    seconds: dict[str, float] = {}
+    for model_type in models or config.models:
+        started = time.perf_counter()
+        results[model_type] = train_and_register(
+            settings,
+            dataset,
+            evaluation,
+            registry,
+            model_type,
+            config.params_of(model_type),
+            likes=likes,
+            group=group,
+        )
+        seconds[model_type] = time.perf_counter() - started
+    promotion = None
+    if promote and results:
+        promotion = promote_best(
+            settings, registry, dataset, evaluation, [r.manifest for r in results.values()]
+        )
+    return PipelineResult(dataset.version, evaluation.split_id, results, promotion, seconds)
+
+
+def promote_best(
+    settings: Settings,
+    registry: Registry,
+    dataset: Dataset,
+    evaluation: EvaluationSet,
+    candidates: Sequence[Manifest],
+) -> Promotion:
+    """Make the best candidate ``staging``, and ``production`` if it passes the gate."""
+    name = settings.model_name
+    best = max(candidates, key=gate_value)  # the first of equals: config order decides ties
+    registry.set_alias(name, STAGING, best.version)
+    link_to_model_registry(settings, best.extra.get("wandb_artifact"), name, [STAGING])
+    current = registry.alias(name, PRODUCTION)
+    if current == best.version:
+        return Promotion(
+            current, best.version, False, f"production is already v{best.version} ({best.model_type})"
+        )
+    if current is None:
+        registry.promote(name, best.version)
+        message = f"v{best.version} ({best.model_type}) is the first production model"
+    else:
+        production = registry.manifest(name, current)
+        try:
+            if production.split_id == best.split_id:
+                registry.promote(name, best.version)
+                message = (
+                    f"v{best.version} ({best.model_type}) {GATE_PROTOCOL} {GATE_METRIC}="
+                    f"{gate_value(best):.4f} beats production v{current}'s "
+                    f"{gate_value(production):.4f}; promoted"
+                )
+            else:
+                message = _promote_across_splits(registry, dataset, evaluation, best, production)
+        except PromotionRefused as refused:
+            return Promotion(current, best.version, False, f"promotion refused: {refused}")
+    link_to_model_registry(settings, best.extra.get("wandb_artifact"), name, [PRODUCTION])
+    return Promotion(best.version, best.version, True, message)
+
+
+def _promote_across_splits(
+    registry: Registry, dataset: Dataset, evaluation: EvaluationSet, best: Manifest, production: Manifest
+) -> str:
+    """Re-evaluate production on the candidate's split; promote (forced past the split check) if it loses."""
+    bundle = load_bundle(registry, production.name, production.version)
+    if not np.array_equal(bundle.book_ids, dataset.book_ids):
+        raise PromotionRefused(
+            f"production v{production.version} indexes another catalogue than data {dataset.version}, so "
+            f"the two cannot be compared on one split; promote v{best.version} with --force if it should "
+            "serve"
+        )
+    old = evaluate(bundle.model, evaluation)[GATE_PROTOCOL][GATE_METRIC]
+    new = gate_value(best)
+    if new <= old:
+        raise PromotionRefused(
+            f"v{best.version} {GATE_PROTOCOL} {GATE_METRIC}={new:.4f} does not beat production "
+            f"v{production.version}'s {old:.4f}, re-evaluated on split {evaluation.split_id}"
+        )
+    # The manifests' split ids differ, so the registry's own gate cannot compare them; this did.
+    registry.promote(best.name, best.version, force=True)
+    return (
+        f"v{best.version} ({best.model_type}) {GATE_PROTOCOL} {GATE_METRIC}={new:.4f} beats production "
+        f"v{production.version}'s {old:.4f} re-evaluated on split {evaluation.split_id}; promoted"
+    )
+
+
+def format_result(result: PipelineResult, model_name: str) -> str:
+    """The final report: a metrics table per protocol, each type's version, and production."""
+    rows = {
+        f"{model_type} v{r.manifest.version}{' (reused)' if r.reused else ''}": r.metrics
+        for model_type, r in result.results.items()
+    }
+    lines = [f"data {result.data_version}, held-out split {result.split_id}", "", format_metrics(rows), ""]
+    for model_type, r in result.results.items():
+        took = f"{result.seconds.get(model_type, 0.0):.1f} s"
+        ratio = floor_ratio(r.metrics)
+        floor = f"quality floor {'met' if ratio >= 1 else 'missed'} ({ratio:.3f} of it)"
+        state = "reused" if r.reused else "trained"
+        lines.append(f"{model_type:<12} v{r.manifest.version}  {state} ({took}); {floor}")
+    if result.promotion is not None:
+        lines += ["", result.promotion.message]
+        production = result.promotion.production
+        lines.append(
+            f"production: {model_name} v{production}" if production is not None else "production: none"
+        )
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.pipeline", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--models", help="comma-separated model types (default: [pipeline] models of the config)"
+    )
+    parser.add_argument(
+        "--with-feedback", action="store_true", help="merge the event store's feedback into the likes"
+    )
+    parser.add_argument("--no-promote", action="store_true", help="register only; leave the aliases alone")
+    parser.add_argument(
+        "--config", type=Path, default=None, help="model config file (default experiments/models.toml)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(settings)
+        config = load_config(args.config)
+        models = parse_model_list(args.models) if args.models else config.models
+        from experiments.data import prepare_dataset
+
+        started = time.perf_counter()
+        dataset = prepare_dataset(settings, with_feedback=args.with_feedback)
+        data_s = time.perf_counter() - started
+        result = run_pipeline(settings, dataset, config, models=models, promote=not args.no_promote)
+        result.seconds["data"] = data_s
+    except ReadCrumbsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_result(result, settings.model_name))
+    print(f"data stage {data_s:.1f} s; total {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Look after the model registry from the command line.
+
+    python -m experiments.registry_cli list
+    python -m experiments.registry_cli show 3
+    python -m experiments.registry_cli promote 3 [--force]
+    python -m experiments.registry_cli rollback
+    python -m experiments.registry_cli delete 2
+    python -m experiments.registry_cli verify 3
+
+``promote`` applies the gate (the candidate must beat production on fav3 recall@10 of the same
+held-out split) unless ``--force``. ``rollback`` returns production to the version it had
+before. ``delete`` refuses a version that an alias points to or could roll back to. ``verify``
+checks every file against its sha256. A refused or failed command prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from experiments.cli import load_settings
+from experiments.tracking import link_to_model_registry
+from experiments.train import open_registry
+from readcrumbs.errors import ReadCrumbsError
+from readcrumbs.registry import PRODUCTION, Manifest, Registry
+from readcrumbs.settings import Settings
+
+EXIT_REFUSED = 2
+
+
+def _metric(manifest: Manifest, protocol: str, name: str) -> str:
+    value = manifest.metric(protocol, name)
+    return "-" if value is None else f"{value:.4f}"
+
+
+def format_versions(registry: Registry, name: str) -> str:
+    """One line per version: number, type, creation time, headline metrics and aliases."""
+    manifests = registry.manifests(name)
+    if not manifests:
+        return f"no versions of {name!r} in {registry.store.url}"
+    aliases: dict[int, list[str]] = {}
+    for alias in sorted(registry.aliases(name)):
+        version = registry.alias(name, alias)
+        if version is not None:
+            aliases.setdefault(version, []).append(alias)
+    columns = ("version", "type", "created", "fav3 r@10", "fold80 r@20", "aliases")
+    rows = [
+        (
+            str(m.version),
+            m.model_type,
+            m.created_at,
+            _metric(m, "fav3", "recall@10"),
+            _metric(m, "fold80", "recall@20"),
+            ",".join(aliases.get(m.version, [])),
+        )
+        for m in manifests
+    ]
+    widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.registry_cli", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--name", default=None, help="model name (default READCRUMBS_MODEL_NAME)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="every version with its headline metrics and aliases")
+    for command, help_text in (
+        ("show", "print a version's manifest"),
+        ("delete", "remove a version no alias points to"),
+        ("verify", "check a version's files against their checksums"),
+    ):
+        commands.add_parser(command, help=help_text).add_argument("version", type=int)
+    promote = commands.add_parser("promote", help="make a version production (gate unless --force)")
+    promote.add_argument("version", type=int)
+    promote.add_argument("--force", action="store_true", help="skip the gate")
+    commands.add_parser("rollback", help="production back to the version it had before")
+    return parser
+
+
+def run(args: argparse.Namespace, settings: Settings) -> str:
+    """Carry out one command; the text to print. Raises :class:`ReadCrumbsError` when refused."""
+    registry = open_registry(settings)
+    name = args.name or settings.model_name
+    if args.command == "list":
+        return format_versions(registry, name)
+    if args.command == "show":
+        return json.dumps(asdict(registry.manifest(name, args.version)), indent=2, sort_keys=True)
+    if args.command == "promote":
+        registry.promote(name, args.version, force=args.force)
+        manifest = registry.manifest(name, args.version)
+        link_to_model_registry(settings, manifest.extra.get("wandb_artifact"), name, [PRODUCTION])
+        return f"{name} v{args.version} is now {PRODUCTION}{' (forced)' if args.force else ''}"
+    if args.command == "rollback":
+        version = registry.rollback(name)
+        manifest = registry.manifest(name, version)
+        link_to_model_registry(settings, manifest.extra.get("wandb_artifact"), name, [PRODUCTION])
+        return f"{name} {PRODUCTION} rolled back to v{version}"
+    if args.command == "delete":
+        registry.delete(name, args.version)
+        return f"deleted {name} v{args.version}"
+    manifest = registry.verify(name, args.version)
+    return f"{name} v{args.version}: {len(manifest.files)} files match their checksums"
+
+
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        print(run(args, load_settings(settings)))
+    except ReadCrumbsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

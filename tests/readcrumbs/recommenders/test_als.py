@@ -1,0 +1,57 @@
+"""ALS: the fold-in of a new reader is implicit's own least-squares step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from readcrumbs.ranking import favourites_matrix
+from readcrumbs.recommenders.als import ALS
+from tests.readcrumbs.recommenders.test_contract import checker_board
+
+
+@pytest.fixture
+def als() -> ALS:
+    model = ALS(factors=6, regularization=0.05, alpha=4.0, iterations=8, seed=1)
+    model.fit(checker_board(30))
+    return model
+
+
+def implicit_model(als: ALS) -> object:
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    reference = AlternatingLeastSquares(
+        factors=als.params["factors"],
+        regularization=als.params["regularization"],
+        alpha=als.params["alpha"],
+        random_state=0,
+    )
+    reference.item_factors = als.item_factors.copy()
+    reference.user_factors = np.zeros((1, als.params["factors"]), dtype=np.float32)
+    return reference
+
+
+def test_fold_in_equals_implicits_recalculate_user(als: ALS) -> None:
+    histories = favourites_matrix([np.array([0, 2, 4]), np.array([1, 7, 9, 11, 13]), np.array([5])], 30)
+    reference = implicit_model(als)
+    expected = reference.recalculate_user(np.arange(3), histories)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(als.fold_in(histories), expected, rtol=1e-3, atol=1e-4)
+
+
+def test_a_reader_without_favourites_folds_in_to_zero(als: ALS) -> None:
+    histories = sp.csr_matrix((1, 30), dtype=np.float32)
+    assert not als.fold_in(histories).any()
+    assert not als.score(histories).any()
+
+
+def test_scores_are_the_folded_in_factors_times_the_book_factors(als: ALS) -> None:
+    histories = favourites_matrix([np.array([0, 2])], 30)
+    np.testing.assert_allclose(als.score(histories), als.fold_in(histories) @ als.item_factors.T, rtol=1e-6)
+
+
+def test_the_same_seed_gives_the_same_model() -> None:
+    first, second = ALS(factors=4, iterations=3, seed=5), ALS(factors=4, iterations=3, seed=5)
+    first.fit(checker_board(20))
+    second.fit(checker_board(20))
+    np.testing.assert_allclose(first.item_factors, second.item_factors, rtol=1e-5)

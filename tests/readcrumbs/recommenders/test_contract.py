@@ -1,0 +1,128 @@
+"""One contract, every model type: fit, score, explain, round-trip, and a tiny matrix with a known answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from readcrumbs.errors import ConfigError
+from readcrumbs.ranking import favourites_matrix, top_k
+from readcrumbs.recommenders import MODEL_TYPES, Recommender, create_model, load_model, save_model
+
+N_BOOKS = 40
+# Small enough to be instant, large enough for each model to learn the checker board.
+PARAMS: dict[str, dict[str, object]] = {
+    "als": {"factors": 8, "iterations": 10, "regularization": 0.01, "alpha": 5.0, "seed": 3},
+    "ease": {"l2": 1.0, "neighbours": 30},
+    "itemknn": {"neighbours": 30, "shrink": 0.0},
+    "popularity": {},
+}
+LEARNERS = ["als", "ease", "itemknn"]
+
+
+def checker_board(n: int = N_BOOKS) -> sp.csr_matrix:
+    """implicit's known-answer matrix: reader i likes every book of i's parity but book i.
+
+    (n, n) float32 CSR; a model that learns anything recommends books of the favourites' parity.
+    """
+    likes = np.zeros((n, n), dtype=np.float32)
+    for reader in range(n):
+        likes[reader, reader % 2 :: 2] = 1.0
+        likes[reader, reader] = 0.0
+    return sp.csr_matrix(likes)
+
+
+def fitted(model_type: str) -> Recommender:
+    model = create_model(model_type, PARAMS[model_type])
+    model.fit(checker_board())
+    return model
+
+
+def test_every_model_type_is_covered() -> None:
+    assert set(PARAMS) == set(MODEL_TYPES)
+
+
+@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
+def test_scores_have_one_row_per_reader_and_one_column_per_book(model_type: str) -> None:
+    model = fitted(model_type)
+    histories = favourites_matrix([np.array([0, 2]), np.array([1]), np.array([], dtype=np.int64)], N_BOOKS)
+    scores = model.score(histories)
+    assert scores.shape == (3, N_BOOKS)
+    assert scores.dtype == np.float32
+    assert np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("model_type", LEARNERS)
+@pytest.mark.parametrize("parity", [0, 1])
+def test_the_checker_board_is_learned(model_type: str, parity: int) -> None:
+    model = fitted(model_type)
+    favourites = np.array([parity, parity + 4, parity + 10])
+    histories = favourites_matrix([favourites], N_BOOKS)
+    best = top_k(model.score(histories), histories, 10)[0]
+    assert (best % 2 == parity).all(), f"{model_type} recommended {best} for favourites {favourites}"
+
+
+@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
+def test_favourites_are_never_recommended_back(model_type: str) -> None:
+    model = fitted(model_type)
+    favourites = [np.arange(0, 20, 2), np.array([1, 3]), np.array([5])]
+    histories = favourites_matrix(favourites, N_BOOKS)
+    ranked = top_k(model.score(histories), histories, N_BOOKS)
+    for row, books in zip(favourites, ranked, strict=True):
+        assert not set(row) & set(books)
+
+
+@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
+def test_save_and_load_give_the_same_scores(model_type: str) -> None:
+    model = fitted(model_type)
+    restored = load_model(model_type, save_model(model), model.params)
+    histories = favourites_matrix([np.array([0, 2, 4]), np.array([7])], N_BOOKS)
+    np.testing.assert_array_equal(model.score(histories), restored.score(histories))
+    assert restored.params == model.params
+
+
+def test_loading_refuses_pickled_objects() -> None:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, likes_per_book=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(ValueError, match="allow_pickle"):
+        load_model("popularity", buffer.getvalue(), {})
+
+
+@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
+def test_explain_gives_one_row_per_book_and_one_column_per_favourite(model_type: str) -> None:
+    model = fitted(model_type)
+    favourites, books = np.array([0, 2, 4]), np.array([6, 8, 10, 12])
+    reasons = model.explain(favourites, books)
+    assert reasons.shape == (len(books), len(favourites))
+    assert reasons.dtype == np.float32
+
+
+@pytest.mark.parametrize("model_type", ["ease", "itemknn"])
+def test_explain_favours_the_favourite_of_the_same_parity(model_type: str) -> None:
+    model = fitted(model_type)
+    reasons = model.explain(np.array([1, 2]), np.array([4, 6]))
+    assert (reasons[:, 1] > reasons[:, 0]).all()
+
+
+def test_popularity_names_no_favourite_as_a_reason() -> None:
+    assert not fitted("popularity").explain(np.array([0, 1]), np.array([2, 3])).any()
+
+
+@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
+def test_create_model_fills_in_defaults(model_type: str) -> None:
+    defaults = create_model(model_type).params
+    assert create_model(model_type, {}).params == defaults
+    for name, value in PARAMS[model_type].items():
+        assert create_model(model_type, {name: value}).params == {**defaults, name: value}
+
+
+def test_unknown_types_and_parameters_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="unknown model type"):
+        create_model("svd")
+    with pytest.raises(ConfigError, match="bad parameters for ease"):
+        create_model("ease", {"depth": 3})
+    with pytest.raises(ConfigError, match="unknown model type"):
+        load_model("svd", b"", {})

@@ -1,0 +1,98 @@
+"""A registered model version, loaded and verified, recommending book ids."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from readcrumbs.blobs.local import FolderBlobStore
+from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook
+from readcrumbs.model_bundle import CATALOGUE_FILE, MODEL_FILE, bundle_files, load_bundle
+from readcrumbs.recommenders import arrays_to_npz, create_model
+from readcrumbs.registry import Registry
+from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board
+
+NAME = "readcrumbs"
+BOOK_IDS = np.arange(1001, 1001 + N_BOOKS, dtype=np.int64)  # ids that are not indices
+
+
+def catalogue() -> pd.DataFrame:
+    return pd.DataFrame({"book_id": BOOK_IDS, "title": [f"Book {b}" for b in BOOK_IDS]})
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    return Registry(FolderBlobStore(tmp_path / "registry"))
+
+
+def register(registry: Registry, files: dict[str, bytes], model_type: str = "ease") -> int:
+    manifest = registry.register(
+        NAME, model_type, files, params={"l2": 1.0, "neighbours": 30}, metrics={}, data_version="d1"
+    )
+    return manifest.version
+
+
+@pytest.fixture
+def version(registry: Registry) -> int:
+    model = create_model("ease", {"l2": 1.0, "neighbours": 30})
+    model.fit(checker_board())
+    return register(registry, bundle_files(model, catalogue()))
+
+
+def test_bundle_files_are_the_model_and_the_catalogue() -> None:
+    model = create_model("popularity")
+    model.fit(checker_board())
+    files = bundle_files(model, catalogue())
+    assert set(files) == {MODEL_FILE, CATALOGUE_FILE}
+    with np.load(io.BytesIO(files[MODEL_FILE]), allow_pickle=False) as arrays:
+        np.testing.assert_array_equal(arrays["book_ids"], BOOK_IDS)
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(files[CATALOGUE_FILE])), catalogue())
+
+
+def test_recommend_speaks_book_ids_and_never_returns_favourites(registry: Registry, version: int) -> None:
+    bundle = load_bundle(registry, NAME, version)
+    favourites = [int(BOOK_IDS[0]), int(BOOK_IDS[2]), int(BOOK_IDS[4])]
+    recommendations = bundle.recommend(favourites, k=5)
+    assert len(recommendations) == 5
+    books = [r.book_id for r in recommendations]
+    assert not set(books) & set(favourites)
+    # Checker board: even indices go with even indices.
+    assert all((book - BOOK_IDS[0]) % 2 == 0 for book in books)
+    scores = [r.score for r in recommendations]
+    assert scores == sorted(scores, reverse=True)
+    for recommendation in recommendations:
+        assert set(recommendation.because) <= set(favourites)
+        assert recommendation.because
+    assert bundle.version == str(version)
+
+
+def test_an_unknown_favourite_is_refused(registry: Registry, version: int) -> None:
+    with pytest.raises(UnknownBook, match="99"):
+        load_bundle(registry, NAME, version).recommend([int(BOOK_IDS[0]), 99])
+
+
+def test_a_corrupt_file_is_never_loaded(registry: Registry, version: int) -> None:
+    registry.store.write(f"models/{NAME}/versions/{version}/{MODEL_FILE}", b"corrupt")
+    with pytest.raises(ChecksumMismatch):
+        load_bundle(registry, NAME, version)
+
+
+def test_a_model_and_catalogue_that_disagree_are_refused(registry: Registry) -> None:
+    model = create_model("popularity")
+    model.fit(checker_board())
+    files = bundle_files(model, catalogue())
+    arrays = {"book_ids": BOOK_IDS[::-1].copy(), **model.to_arrays()}
+    files[MODEL_FILE] = arrays_to_npz(arrays)
+    version = register(registry, files, "popularity")
+    with pytest.raises(ChecksumMismatch, match="disagree on book ids"):
+        load_bundle(registry, NAME, version)
+
+
+def test_a_version_without_its_catalogue_is_refused(registry: Registry) -> None:
+    version = register(registry, {MODEL_FILE: b"x"})
+    with pytest.raises(RegistryError, match="lacks"):
+        load_bundle(registry, NAME, version)

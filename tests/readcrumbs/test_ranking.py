@@ -1,0 +1,72 @@
+"""top_k: the one ranking that serving and evaluation share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from readcrumbs.ranking import favourites_matrix, top_k
+
+
+def test_best_first_without_favourites() -> None:
+    scores = np.array([[0.1, 0.9, 0.5, 0.7, 0.3]], dtype=np.float32)
+    histories = favourites_matrix([np.array([1])], 5)
+    assert top_k(scores, histories, 3).tolist() == [[3, 2, 4]]
+
+
+def test_matches_a_full_stable_sort_on_random_scores() -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 20, size=(50, 300)).astype(np.float32)  # many ties
+    favourites = [rng.choice(300, size=rng.integers(0, 30), replace=False) for _ in range(50)]
+    histories = favourites_matrix(favourites, 300)
+    masked = scores.copy()
+    for row, books in enumerate(favourites):
+        masked[row, books] = -np.inf
+    expected = np.argsort(-masked, axis=1, kind="stable")[:, :25]
+    np.testing.assert_array_equal(top_k(scores, histories, 25), expected)
+
+
+def test_ties_break_towards_the_lower_index() -> None:
+    # Regression: argpartition left ties at the cut in arbitrary order, so equal scores could
+    # skip a lower index (this returned [0, 2, 3, 4, 6] instead of [0, 2, 3, 4, 5]).
+    scores = np.zeros((1, 50), dtype=np.float32)
+    histories = favourites_matrix([np.array([1])], 50)
+    assert top_k(scores, histories, 5).tolist() == [[0, 2, 3, 4, 5]]
+
+
+def test_never_pads_with_a_favourite() -> None:
+    # Regression: asking for more books than there are non-favourites returned favourites.
+    scores = np.zeros((2, 4), dtype=np.float32)
+    histories = favourites_matrix([np.array([1, 2]), np.array([0])], 4)
+    ranked = top_k(scores, histories, 10)
+    assert ranked.shape == (2, 2)
+    assert ranked.tolist() == [[0, 3], [1, 2]]
+
+
+def test_non_finite_scores_rank_as_extremes_and_never_beat_the_mask() -> None:
+    scores = np.array([[np.nan, np.inf, -np.inf, 0.5, 1.0]], dtype=np.float32)
+    histories = favourites_matrix([np.array([1])], 5)  # the +inf book is a favourite
+    assert top_k(scores, histories, 4).tolist() == [[4, 3, 0, 2]]
+
+
+def test_the_callers_scores_are_untouched() -> None:
+    scores = np.array([[1.0, 2.0, 3.0]])
+    top_k(scores, favourites_matrix([np.array([2])], 3), 2)
+    assert scores.tolist() == [[1.0, 2.0, 3.0]]
+
+
+@pytest.mark.parametrize("k", [0, -3])
+def test_k_zero_or_less_is_empty(k: int) -> None:
+    assert top_k(np.ones((2, 5)), favourites_matrix([np.array([0]), np.array([1])], 5), k).shape == (2, 0)
+
+
+def test_no_readers() -> None:
+    assert top_k(np.zeros((0, 5)), favourites_matrix([], 5), 3).shape == (0, 3)
+
+
+def test_favourites_matrix_drops_duplicates() -> None:
+    histories = favourites_matrix([np.array([3, 1, 3]), np.array([], dtype=np.int64)], 5)
+    assert histories.shape == (2, 5)
+    assert histories[0].indices.tolist() == [1, 3]
+    assert histories.data.tolist() == [1.0, 1.0]
+    assert histories[1].nnz == 0
