@@ -129,7 +129,7 @@ def _implicit_worker(
 
     imported = time.perf_counter()
     dataset = load_dataset(open_blob_store(store_url), data_version)
-    likes = dataset.likes_matrix(dataset.training_users())
+    likes = dataset.training_matrix(dataset.training_users())
     loaded = time.perf_counter()
     model = ALS(**params)
     model.fit(likes)

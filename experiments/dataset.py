@@ -4,7 +4,10 @@ Stored in the artifact store under ``data/<data_version>/`` as parquet, where ``
 is a content hash (same source and settings, same version):
 
 - ``interactions.parquet``: ``user_id`` int64, ``book_id`` int64 — one row per like
-  (rating ≥ the like threshold, feedback applied), no duplicates.
+  (rating ≥ the like threshold, feedback applied), no duplicates. Evaluation reads these.
+- ``training_signal.parquet``: the same columns, one row per rating ≥ the training threshold
+  (feedback applied): what models are fitted on. A 3-star rating says less than a like but still
+  says "read it and did not hate it", and training on it lifts every protocol's recall.
 - ``catalogue.parquet``: one row per book, see :data:`CATALOGUE_COLUMNS`.
 - ``heldout_users.parquet``: ``user_id`` int64 — the seeded evaluation users, never trained on.
 - ``data.json``: counts, warnings, source and the settings that produced this version.
@@ -48,6 +51,12 @@ class Dataset:
     catalogue: pd.DataFrame
     heldout_users: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    training_signal: pd.DataFrame | None = None
+
+    @property
+    def signal(self) -> pd.DataFrame:
+        """What models train on: ``training_signal``, or the likes when there is none."""
+        return self.interactions if self.training_signal is None else self.training_signal
 
     @property
     def book_ids(self) -> np.ndarray:
@@ -56,8 +65,15 @@ class Dataset:
 
     def likes_matrix(self, user_ids: np.ndarray) -> sp.csr_matrix:
         """The likes of ``user_ids`` as (len(user_ids), n_books) float32 CSR, rows in that order."""
+        return self._matrix(self.interactions, user_ids)
+
+    def training_matrix(self, user_ids: np.ndarray) -> sp.csr_matrix:
+        """The training signal of ``user_ids`` as (len(user_ids), n_books) float32 CSR."""
+        return self._matrix(self.signal, user_ids)
+
+    def _matrix(self, pairs: pd.DataFrame, user_ids: np.ndarray) -> sp.csr_matrix:
         book_index = pd.Series(np.arange(len(self.catalogue)), index=self.book_ids)
-        rows = self.interactions[self.interactions["user_id"].isin(user_ids)]
+        rows = pairs[pairs["user_id"].isin(user_ids)]
         user_index = pd.Series(np.arange(len(user_ids)), index=user_ids)
         return sp.csr_matrix(
             (
@@ -69,8 +85,8 @@ class Dataset:
         )
 
     def training_users(self) -> np.ndarray:
-        """Every user who is not held out: (n_users,) int64, sorted."""
-        users = np.unique(self.interactions["user_id"].to_numpy(dtype=np.int64))
+        """Every user with training signal who is not held out: (n_users,) int64, sorted."""
+        users = np.unique(self.signal["user_id"].to_numpy(dtype=np.int64))
         return np.setdiff1d(users, self.heldout_users)
 
 
@@ -84,6 +100,8 @@ def save_dataset(store: BlobStore, dataset: Dataset) -> None:
     """Write a dataset under ``data/<version>/``; ``data.json`` last marks it complete."""
     prefix = f"data/{dataset.version}"
     store.write(f"{prefix}/interactions.parquet", _parquet(dataset.interactions))
+    if dataset.training_signal is not None:
+        store.write(f"{prefix}/training_signal.parquet", _parquet(dataset.training_signal))
     store.write(f"{prefix}/catalogue.parquet", _parquet(dataset.catalogue))
     heldout = pd.DataFrame({"user_id": dataset.heldout_users.astype(np.int64)})
     store.write(f"{prefix}/heldout_users.parquet", _parquet(heldout))
@@ -102,6 +120,8 @@ def load_dataset(store: BlobStore, version: str) -> Dataset:
     catalogue = pd.read_parquet(io.BytesIO(store.read(f"{prefix}/catalogue.parquet")))
     # Parquet gives list columns back as numpy arrays; the contract says list[str].
     catalogue["genres"] = [list(genres) for genres in catalogue["genres"]]
+    signal_key = f"{prefix}/training_signal.parquet"
+    signal = pd.read_parquet(io.BytesIO(store.read(signal_key))) if store.exists(signal_key) else None
     return Dataset(
         version=version,
         interactions=pd.read_parquet(io.BytesIO(store.read(f"{prefix}/interactions.parquet"))),
@@ -110,4 +130,5 @@ def load_dataset(store: BlobStore, version: str) -> Dataset:
             "user_id"
         ].to_numpy(dtype=np.int64),
         info=info,
+        training_signal=signal,
     )

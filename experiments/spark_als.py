@@ -219,8 +219,11 @@ def read_stage_parquet(spark: SparkSession, store_url: str, data_version: str, f
 
 
 def training_likes(spark: SparkSession, store_url: str, data_version: str) -> DataFrame:
-    """Every like of a user who is not held out: a DataFrame of ``user_id``, ``book_id`` (int64)."""
-    likes = read_stage_parquet(spark, store_url, data_version, "interactions.parquet")
+    """The training signal of every user who is not held out: ``user_id``, ``book_id`` (int64)."""
+    signal = f"data/{data_version}/training_signal.parquet"
+    # Data versions written before the training signal existed train on the likes alone.
+    file = "training_signal.parquet" if open_blob_store(store_url).exists(signal) else "interactions.parquet"
+    likes = read_stage_parquet(spark, store_url, data_version, file)
     heldout = read_stage_parquet(spark, store_url, data_version, "heldout_users.parquet")
     # Held-out users are the evaluation's readers: training on them would leak the answers.
     return likes.select("user_id", "book_id").join(heldout.select("user_id"), "user_id", "left_anti")

@@ -45,8 +45,11 @@ def engine_of(model_type: str) -> str:
 
 
 def training_likes(dataset: Dataset) -> sp.csr_matrix:
-    """The likes of every training user (held-out users excluded): (n_users, n_books) float32 CSR."""
-    return dataset.likes_matrix(dataset.training_users())
+    """The training signal of every training user (held-out users excluded).
+
+    Returns (n_users, n_books) float32 CSR: 1.0 for each rating at or above the training threshold.
+    """
+    return dataset.training_matrix(dataset.training_users())
 
 
 def fit_model(model_type: str, params: Mapping[str, Any], likes: sp.csr_matrix) -> tuple[Recommender, float]:

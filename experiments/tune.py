@@ -76,6 +76,7 @@ def validation_dataset(
         catalogue=dataset.catalogue,
         heldout_users=validation,
         info={"validation_of": dataset.version, "validation_users": int(wanted)},
+        training_signal=dataset.signal[~dataset.signal["user_id"].isin(heldout)].reset_index(drop=True),
     )
 
 

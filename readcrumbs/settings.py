@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OFFICIAL_RELEASE_URL = "https://github.com/zygmuntz/goodbooks-10k/releases/download/v1.0/goodbooks-10k.zip"
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     model_name: str = Field("readcrumbs", description="Name of the model in the registry.")
     like_threshold: int = Field(4, ge=1, le=5, description="A rating at or above this is a like.")
+    train_threshold: int = Field(
+        3, ge=1, le=5, description="Models train on ratings at or above this (at most like_threshold)."
+    )
     seed: int = Field(42, description="Seed of every random split.")
 
     @field_validator("registry_url")
@@ -54,6 +57,15 @@ class Settings(BaseSettings):
         if url is not None and not url.startswith(EVENTS_SCHEMES):
             raise ValueError(f"READCRUMBS_EVENTS_URL must start with one of {EVENTS_SCHEMES}, got {url!r}")
         return url
+
+    @model_validator(mode="after")
+    def _check_thresholds(self) -> Settings:
+        if self.train_threshold > self.like_threshold:
+            raise ValueError(
+                f"READCRUMBS_TRAIN_THRESHOLD ({self.train_threshold}) must not exceed "
+                f"READCRUMBS_LIKE_THRESHOLD ({self.like_threshold}): likes are training signal too"
+            )
+        return self
 
     @property
     def resolved_registry_url(self) -> str:

@@ -15,7 +15,7 @@ from readcrumbs.text import normalize_title
 
 MAX_GENRES = 5
 # Bump when the way a dataset is built changes, so old versions are not reused by mistake.
-DATA_FORMAT = 1
+DATA_FORMAT = 2  # 2: training_signal.parquet (ratings >= the training threshold)
 VERSION_CHARS = 12
 
 
@@ -97,16 +97,20 @@ def data_version(
     catalogue: pd.DataFrame,
     heldout_users: np.ndarray,
     parameters: Mapping[str, object],
+    *,
+    training_signal: pd.DataFrame | None = None,
 ) -> str:
-    """A short content hash: the same likes, catalogue, held-out users and parameters give the same one.
+    """A short content hash: the same likes, training signal, catalogue, held-out users and parameters
+    give the same one.
 
     ``interactions`` must be sorted (see :func:`sort_interactions`) and ``catalogue`` in book_id
     order, so row order in the source files does not change the version.
     """
     digest = hashlib.sha256()
     digest.update(json.dumps({"format": DATA_FORMAT, **parameters}, sort_keys=True).encode())
-    for column in ("user_id", "book_id"):
-        digest.update(np.ascontiguousarray(interactions[column].to_numpy(dtype=np.int64)).tobytes())
+    for pairs in (interactions, training_signal) if training_signal is not None else (interactions,):
+        for column in ("user_id", "book_id"):
+            digest.update(np.ascontiguousarray(pairs[column].to_numpy(dtype=np.int64)).tobytes())
     digest.update(np.sort(heldout_users.astype(np.int64)).tobytes())
     # Popularity is derived from the rest, and JSON lines are stable across library versions.
     described = catalogue.drop(columns=["popularity", "popularity_pct"])

@@ -56,6 +56,7 @@ def prepare_dataset(
     raw = read_source(settings.data_source, settings.home / "downloads")
     tables = validate(raw)
     interactions = build_interactions(tables.ratings, settings.like_threshold)
+    signal = build_interactions(tables.ratings, settings.train_threshold)
     catalogue = build_catalogue(tables.books, tables.book_tags, tables.tags)
     # Drawn before feedback is merged, so new feedback never changes who is held out.
     heldout, split_warnings = choose_heldout_users(
@@ -68,14 +69,16 @@ def prepare_dataset(
             settings, events, int(tables.ratings["user_id"].max()) + 1, catalogue["book_id"]
         )
         interactions = merge_feedback(interactions, feedback)
+        signal = merge_feedback(signal, feedback)
         warnings += feedback.warnings
     parameters = {
         "like_threshold": settings.like_threshold,
+        "train_threshold": settings.train_threshold,
         "seed": settings.seed,
         "heldout_users": heldout_users,
         "heldout_min_likes": heldout_min_likes,
     }
-    version = data_version(interactions, catalogue, heldout, parameters)
+    version = data_version(interactions, catalogue, heldout, parameters, training_signal=signal)
     log.info("data version %s built in %.1f s", version, time.perf_counter() - started)
 
     store = open_blob_store(settings.resolved_registry_url)
@@ -95,6 +98,7 @@ def prepare_dataset(
             "users": int(interactions["user_id"].nunique()),
             "books": len(catalogue),
             "likes": len(interactions),
+            "training_signal": len(signal),
             "heldout_users": len(heldout),
             "feedback_records": feedback.records,
             "feedback_users": len(feedback.user_ids),
@@ -104,7 +108,12 @@ def prepare_dataset(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     dataset = Dataset(
-        version=version, interactions=interactions, catalogue=catalogue, heldout_users=heldout, info=info
+        version=version,
+        interactions=interactions,
+        catalogue=catalogue,
+        heldout_users=heldout,
+        info=info,
+        training_signal=signal,
     )
     save_dataset(store, dataset)
     log.info("data version %s saved to %s/data/%s", version, store.url, version)

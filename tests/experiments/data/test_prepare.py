@@ -42,7 +42,41 @@ def test_prepares_saves_and_returns_the_dataset(goodbooks: WriteGoodbooks, setti
     assert (counts["users"], counts["books"], counts["likes"], counts["heldout_users"]) == (8, 6, 28, 2)
     assert dataset.info["warnings"] == []
     assert "Zygmunt Zając" in dataset.info["licence"]
-    assert dataset.info["parameters"] == {"like_threshold": 4, "seed": 42, **SMALL_SPLIT}
+    assert dataset.info["parameters"] == {
+        "like_threshold": 4,
+        "train_threshold": 3,
+        "seed": 42,
+        **SMALL_SPLIT,
+    }
+
+
+def test_training_signal_adds_ratings_at_the_training_threshold_only(
+    goodbooks: WriteGoodbooks, settings_for: SettingsFor
+) -> None:
+    dataset = prepare(settings_for(goodbooks()))
+
+    assert dataset.training_signal is not None
+    signal = set(dataset.training_signal.itertuples(index=False, name=None))
+    likes = set(dataset.interactions.itertuples(index=False, name=None))
+    # Users 5..8 rated book 4 with 3 stars: training signal, not a like. Users 1..4 gave book 6 two.
+    assert signal - likes == {(user, 4) for user in range(5, 9)}
+    assert likes <= signal
+    assert not any(book == 6 and user <= 4 for user, book in signal)
+    assert dataset.info["counts"]["training_signal"] == 32
+    training = dataset.training_matrix(dataset.training_users())
+    assert training.sum() == sum(1 for user, _ in signal if user not in set(dataset.heldout_users))
+
+
+def test_train_threshold_is_part_of_the_data_version(
+    goodbooks: WriteGoodbooks, settings_for: SettingsFor
+) -> None:
+    folder = goodbooks()
+    default = prepare(settings_for(folder))
+    likes_only = prepare(settings_for(folder).model_copy(update={"train_threshold": 4}))
+
+    assert likes_only.version != default.version
+    assert likes_only.training_signal is not None
+    pd.testing.assert_frame_equal(likes_only.training_signal, likes_only.interactions)
 
 
 def test_what_is_saved_reads_back_equal(goodbooks: WriteGoodbooks, settings_for: SettingsFor) -> None:
@@ -53,6 +87,8 @@ def test_what_is_saved_reads_back_equal(goodbooks: WriteGoodbooks, settings_for:
 
     pd.testing.assert_frame_equal(loaded.interactions, dataset.interactions)
     pd.testing.assert_frame_equal(loaded.catalogue, dataset.catalogue)
+    assert loaded.training_signal is not None and dataset.training_signal is not None
+    pd.testing.assert_frame_equal(loaded.training_signal, dataset.training_signal)
     assert np.array_equal(loaded.heldout_users, dataset.heldout_users)
     assert loaded.info == json.loads(json.dumps(dataset.info))
     assert loaded.catalogue["genres"].iloc[0] == ["fantasy", "fiction"]
