@@ -90,7 +90,7 @@ bench-train: $(SPARK_STAMP)  ## Wall time and peak memory of each training stage
 	# minutes on 2 cores, which says nothing more about the comparison.
 	$(PY) -m bench.train_spark --factors 64 --iterations 10
 
-bench-api: $(STAMP)  ## /predict vs a bare FastAPI endpoint: req/s, p50/p99, scoring p99, cold start, RSS
+bench-api: $(STAMP)  ## /predict vs bare+scoring and canned FastAPI endpoints: req/s, p50/p99, scoring p99, cold start, RSS, fav3 via API
 	$(PY) -m bench.api
 
 bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predictions

@@ -1,25 +1,47 @@
-"""bench/api.py: the bare endpoint mirrors /predict's shape, and what /predict returns is what was
-evaluated (fav3 Recall@10 through the API equals the offline figure in the manifest)."""
+"""bench/api.py: both bare endpoints take /predict's request and answer in its shape, the bare +
+scoring one recommends exactly what /predict does with the same model version (and nothing else:
+no record, no metrics), and what /predict returns is what was evaluated (fav3 Recall@10 through
+the API equals the offline figure in the manifest)."""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+import bench.api as bench_api
 from backend.main import create_app
 from backend.schemas import PredictResponse
-from bench.api import bare_app, fav3_recall_through_api, report
+from bench.api import (
+    HOST,
+    ModelSource,
+    answered_book_ids,
+    bare_scoring_app,
+    canned_app,
+    fav3_recall_through_api,
+    free_port,
+    main,
+    production_version,
+    report,
+    running,
+    server_env,
+    title_index,
+    wait_for,
+)
 from experiments.dataset import Dataset, save_dataset
 from experiments.evaluate import evaluate as evaluate_offline
 from experiments.evaluate import heldout_evaluation_set
 from readcrumbs.blobs.local import FolderBlobStore
-from readcrumbs.model_bundle import bundle_files
+from readcrumbs.model_bundle import ModelBundle, bundle_files, load_bundle
 from readcrumbs.recommenders import create_model
 from readcrumbs.registry import Registry
 from tests.backend.conftest import make_settings
-from tests.backend.tiny import MODEL_NAME, register_version, tiny_catalogue, tiny_likes
+from tests.backend.tiny import MODEL_NAME, predict_payload, register_version, tiny_catalogue, tiny_likes
 
 SEED = 7
 
@@ -72,19 +94,127 @@ def test_no_recall_without_an_offline_figure(tmp_path):
         assert fav3_recall_through_api(client, registry.store, MODEL_NAME, SEED) is None
 
 
-def test_the_bare_endpoint_has_the_real_request_and_answer_shapes():
-    with TestClient(bare_app()) as client:
+def promoted_registry(folder: Path) -> tuple[Registry, int]:
+    registry = Registry(FolderBlobStore(folder))
+    return registry, register_version(registry, neighbours=5, promote=True)
+
+
+def bundle_of(registry: Registry, version: int) -> ModelBundle:
+    return load_bundle(registry, MODEL_NAME, version)
+
+
+def test_the_canned_endpoint_has_the_real_request_and_answer_shapes():
+    with TestClient(canned_app()) as client:
         answer = client.post("/predict", json={"items": ["Emma"], "userid": "u"})
         assert answer.status_code == 200
         assert PredictResponse.model_validate(answer.json()).recs
         assert client.post("/predict", json={"items": ["Emma"], "userid": ""}).status_code == 422
+        assert client.get("/ready").status_code == 200
+
+
+def test_a_shared_title_names_its_most_popular_book_as_the_catalogue_does():
+    index = title_index(tiny_catalogue())
+    assert index["Rebecca"] == 6  # 20 likes against book 7's 2
+    assert index["The Hobbit"] == 1
+    assert len(index) == len(set(tiny_catalogue()["title"]))
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["The Hobbit", "Rebecca", "Emma"],
+        ["Pride and Prejudice", 12],
+        ["Dune (Dune Chronicles, #1)", "a title in no catalogue"],
+    ],
+)
+def test_bare_scoring_recommends_what_predict_does(tmp_path, items):
+    registry, version = promoted_registry(tmp_path / "registry")
+    settings = make_settings(tmp_path / "home", model_name=MODEL_NAME, events_url="memory://")
+    body = predict_payload(*items, k=5)
+    with TestClient(create_app(settings, registry=registry)) as real:
+        expected = real.post("/predict", json=body)
+    with TestClient(bare_scoring_app(bundle_of(registry, version))) as bare:
+        answer = bare.post("/predict", json=body)
+    assert expected.status_code == answer.status_code == 200
+    got, wanted = PredictResponse.model_validate(answer.json()), expected.json()
+    assert [book.model_dump() for book in got.books] == wanted["books"]
+    assert got.recs == wanted["recs"]
+    assert got.model_version == wanted["model_version"] == str(version)
+    assert [match.book_id for match in got.resolved] == [match["book_id"] for match in wanted["resolved"]]
+    assert got.unknown == wanted["unknown"]
+    assert got.request_id and got.request_id != wanted["request_id"]
+
+
+def test_bare_scoring_rejects_what_matches_nothing_and_bad_bodies(tmp_path):
+    registry, version = promoted_registry(tmp_path / "registry")
+    with TestClient(bare_scoring_app(bundle_of(registry, version))) as client:
+        assert client.post("/predict", json=predict_payload("the hobbit", 999)).status_code == 400
+        assert client.post("/predict", json=predict_payload("Emma", userid="")).status_code == 422
+        assert client.post("/predict", json=predict_payload("Emma", k=0)).status_code == 422
+        assert client.get("/metrics").status_code == 404  # no Prometheus layer
+        assert client.get("/ready").status_code == 200
+
+
+def test_production_version_is_the_alias_or_an_error(tmp_path):
+    _, version = promoted_registry(tmp_path / "registry")
+    source = ModelSource(f"file://{tmp_path / 'registry'}", MODEL_NAME, synthetic=False)
+    assert production_version(source) == version
+    empty = ModelSource(f"file://{tmp_path / 'empty'}", MODEL_NAME, synthetic=False)
+    with pytest.raises(RuntimeError, match="no production version"):
+        production_version(empty)
+
+
+def test_serving_bare_scoring_needs_a_model_version(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--serve-bare-scoring", "--port", "1"])
+    assert exited.value.code == 2
+    assert "--model-version" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_bare_scoring_server_loads_the_version_it_is_given(tmp_path):
+    """The subprocess the bench starts: settings from the backend's environment, the given version."""
+    registry, first = promoted_registry(tmp_path / "registry")
+    second = register_version(registry, neighbours=2)  # registered, not promoted
+    source = ModelSource(f"file://{tmp_path / 'registry'}", MODEL_NAME, synthetic=False)
+    env = {**server_env(tmp_path, source), "WANDB_MODE": "disabled"}
+    assert env["READCRUMBS_REGISTRY_URL"] == source.registry_url and first != second
+    body = predict_payload("The Hobbit", "1984", userid="u", k=5)
+    with TestClient(bare_scoring_app(bundle_of(registry, second))) as client:
+        wanted = [book["book_id"] for book in client.post("/predict", json=body).json()["books"]]
+    port = free_port()
+    command = [sys.executable, "-m", "bench.api", "--serve-bare-scoring", "--model-version", str(second)]
+    with running([*command, "--port", str(port)], env) as process:
+        wait_for(f"http://{HOST}:{port}/ready", process, timeout_s=60)
+        assert answered_book_ids(port, [json.dumps(body).encode()]) == [wanted]
+    assert process.returncode is not None  # stopped on leaving ``running``
+
+
+def test_interleaved_load_takes_the_servers_in_turn_for_equal_time(monkeypatch):
+    slices: list[tuple[int, float]] = []
+
+    async def fake_drive(port, bodies, seconds, concurrency, tally):
+        slices.append((port, seconds))
+        tally.statuses += [200] * port + [500]
+        tally.latencies += [0.001 * port] * (port + 1)
+        tally.seconds += seconds
+
+    monkeypatch.setattr(bench_api, "_drive", fake_drive)
+    loads = bench_api.drive_interleaved({"a": 1, "b": 2, "c": 3}, [b"{}"], 6.0, 4, rounds=3)
+    assert [port for port, _ in slices] == [1, 2, 3, 2, 3, 1, 3, 1, 2]
+    assert all(seconds == pytest.approx(2.0) for _, seconds in slices)
+    assert loads["b"].requests == 3 * 3 and loads["b"].errors == 3
+    assert loads["c"].seconds == pytest.approx(6.0)
+    assert loads["c"].throughput_rps == pytest.approx(12 / 6.0)
+    assert loads["a"].p50_ms == pytest.approx(1.0)
 
 
 def test_report_names_every_figure():
     row = {"requests": 10, "errors": 0, "seconds": 1.0, "throughput_rps": 10.0, "p50_ms": 1.0, "p99_ms": 2.0}
     results = {
-        "model": {"registry_url": "file:///r", "model_name": "readcrumbs", "synthetic": True},
+        "model": {"registry_url": "file:///r", "model_name": "readcrumbs", "synthetic": True, "version": 3},
         "concurrency": 8,
+        "rounds": 5,
         "in_process": {
             "load_s": 0.1,
             "n_books": 10.0,
@@ -94,12 +224,28 @@ def test_report_names_every_figure():
             "predict_p99_ms": 1.0,
         },
         "predict": row,
-        "bare": {**row, "throughput_rps": 20.0},
-        "ratio": 0.5,
+        "bare_scoring": {**row, "throughput_rps": 12.5},
+        "canned": {**row, "throughput_rps": 40.0},
+        "ratios": {"predict_to_bare_scoring": 0.8, "predict_to_canned": 0.25},
+        "same_answers": {"checked": 20, "equal": 19},
         "cold_start_s": 1.5,
         "memory": {"rss_mib": 200.0, "peak_rss_mib": 210.0},
         "logged": {"answered": 10, "in_sqlite": 10},
+        "recall_skipped": "synthetic model",
     }
     text = report(results)
-    for phrase in ("ratio", "scoring", "cold start", "RSS", "logged: 10 in SQLite of 10"):
+    for phrase in (
+        "v3",
+        "5 slices each",
+        "bare + scoring = 0.80   (target >= 0.70",
+        "canned         = 0.25   (framework floor",
+        "19 of 20",
+        "scoring",
+        "cold start",
+        "RSS",
+        "logged: 10 in SQLite of 10",
+        "skipped (synthetic model)",
+    ):
         assert phrase in text
+    rows = {line.split()[0] for line in text.splitlines()[4:7]}
+    assert rows == {"/predict", "bare", "canned"}
