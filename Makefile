@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard clean help
+.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard bench-load clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -38,11 +38,13 @@ install-spark: $(SPARK_STAMP)  ## Install pyspark for the Spark training engine 
 test: $(SPARK_STAMP)  ## Run the test suite (Spark tests included)
 	$(PY) -m pytest
 
-lint: $(STAMP)  ## ruff (lint + format check) and mypy
+lint: $(STAMP)  ## ruff, mypy, Docker checks, secret scan, dependency audit
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy readcrumbs backend experiments frontend monitoring scripts bench
 	bash scripts/lint_docker.sh
+	$(PY) -m scripts.secret_scan
+	$(PY) -m scripts.dependency_audit
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -79,7 +81,7 @@ monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
 	$(PY) -m streamlit run monitoring/app.py --server.port $(MONITORING_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-bench: bench-train bench-api bench-dashboard  ## Every benchmark
+bench: bench-train bench-api bench-dashboard bench-load  ## Every benchmark
 
 train-spark: $(SPARK_STAMP)  ## ALS on Spark MLlib (READCRUMBS_SPARK_MASTER, default local[*]) -> evaluate -> register
 	$(PY) -m experiments.spark_als
@@ -93,9 +95,13 @@ bench-train: $(SPARK_STAMP)  ## Wall time and peak memory of each training stage
 bench-api: $(STAMP)  ## /predict vs bare+scoring and canned FastAPI endpoints: req/s, p50/p99, scoring p99, cold start, RSS, fav3 via API
 	$(PY) -m bench.api
 
+BENCH_LOAD_ARGS ?=
+bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered
+	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
+
 bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predictions
 	$(PY) -m bench.dashboard
 
 clean:  ## Remove local state, caches and the virtualenv
-	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache wandb
+	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis wandb
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,6 +1,7 @@
 """``python -m backend [--host H] [--port P]``: serve the registry's production model with uvicorn.
 
-Exits with status 2 and a clear message when the registry has no production model yet.
+Exits with status 2 and a one-line message when the registry has no production model yet, or
+cannot be reached and no last good version is cached locally (``$READCRUMBS_HOME/cache``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import sys  # noqa: E402
 from starlette.types import ASGIApp  # noqa: E402
 
 from backend.logging_config import configure_logging  # noqa: E402
+from backend.model_cache import ModelCache  # noqa: E402
 from backend.settings import BackendSettings, get_settings  # noqa: E402
 from readcrumbs.blobs import open_blob_store  # noqa: E402
-from readcrumbs.errors import ReadCrumbsError  # noqa: E402
+from readcrumbs.errors import ReadCrumbsError, StoreError  # noqa: E402
 from readcrumbs.registry import PRODUCTION, Registry  # noqa: E402
 
 log = logging.getLogger("backend")
@@ -51,6 +53,11 @@ def production_version(settings: BackendSettings) -> int | None:
     return Registry(open_blob_store(settings.resolved_registry_url)).alias(settings.model_name, PRODUCTION)
 
 
+def one_line(error: Exception) -> str:
+    """An error's message on one line (botocore's can span several)."""
+    return " ".join(str(error).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="default 127.0.0.1")
@@ -66,6 +73,23 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level_number)
     try:
         version = production_version(settings)
+    except StoreError as exc:  # unreachable (a malformed URL is a ConfigError, below)
+        try:
+            # Verified now, so a corrupt copy is a clear exit here rather than a server never ready.
+            version = ModelCache(settings.model_cache_dir).load(settings.model_name)[0].version
+        except ReadCrumbsError as cache_exc:
+            print(
+                f"Cannot read the model registry {settings.resolved_registry_url} ({one_line(exc)}) and "
+                f"{one_line(cache_exc)}: nothing to serve.",
+                file=sys.stderr,
+            )
+            return 2
+        log.warning(
+            "cannot read the model registry %s (%s); starting with the locally cached v%d",
+            settings.resolved_registry_url,
+            one_line(exc),
+            version,
+        )
     except ReadCrumbsError as exc:
         print(f"Cannot read the model registry {settings.resolved_registry_url}: {exc}", file=sys.stderr)
         return 2

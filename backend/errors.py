@@ -18,16 +18,23 @@ NoPredictionLogged                404     ``/random`` before any prediction was 
 ChecksumMismatch, RegistryError   409     a reload the registry refused (old model stays)
 ModelNotReady                     503     no model loaded yet
 StoreError                        503     the event store or registry is unreachable
+RequestValidationError            422     the body or a parameter breaks the schema
 anything else                     500     a bug; logged with its traceback
 ================================  ======  =============================================
+
+A 422 names where and why (``loc``, ``msg``, ``type``) but never echoes the refused value: it may
+be a secret sent by mistake, text that cannot be encoded (a lone surrogate), or a structure
+nested a thousand deep.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from readcrumbs.errors import ModelNotReady, ReadCrumbsError, RegistryError, StoreError, UnknownBook
@@ -96,6 +103,22 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return _detail(503, str(exc) if isinstance(exc, ModelNotReady) else "A storage backend is unavailable.")
 
 
+async def _invalid(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _detail(422, [_public_error(error) for error in exc.errors()])
+
+
+def _public_error(error: Any) -> dict[str, object]:
+    """One validation error without its ``input`` and ``ctx``, as plain, encodable text."""
+    loc = [part if isinstance(part, int) else _printable(str(part)) for part in error.get("loc", ())]
+    return {"type": str(error.get("type", "")), "loc": loc, "msg": _printable(str(error.get("msg", "")))}
+
+
+def _printable(text: str) -> str:
+    # A lone surrogate cannot be written as UTF-8; the answer must still go out.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return _detail(500, INTERNAL_ERROR_DETAIL)
@@ -113,5 +136,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RegistryError, _answer(409))
     app.add_exception_handler(ModelNotReady, _unavailable)
     app.add_exception_handler(StoreError, _unavailable)
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(ReadCrumbsError, _internal)
     app.add_exception_handler(Exception, _internal)

@@ -13,12 +13,21 @@ store, once the store answers again (retries back off from ``flush_s`` to
 wait. :meth:`EventWriter.close` (the app's shutdown, so SIGTERM too) drains the queue and tries
 the spool one last time; whatever the store still refuses stays in the spool for the next start.
 
+When the spool itself cannot be written (disk full, read-only), requests are still answered:
+the records are held in memory, up to ``queue_size`` more, and written (or spooled) as soon as
+either recovers; beyond that they are dropped. Each of these is loud: an ERROR log line and the
+``readcrumbs_event_spool_failures`` / ``readcrumbs_events_dropped`` metrics. A record the store
+refuses as malformed (``ValueError``/``TypeError``, see :mod:`readcrumbs.events.codec`) is set
+aside in ``events.rejected.jsonl`` rather than spooled, so it cannot block every later record.
+
 Store writes are idempotent on ``request_id``/``feedback_id``, so a replay that fails half-way
 and is retried never duplicates a record. One process per ``$READCRUMBS_HOME`` owns the spool.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -39,6 +48,10 @@ log = logging.getLogger(__name__)
 EventRecord = PredictionRecord | FeedbackRecord
 PREDICTION, FEEDBACK = "prediction", "feedback"
 MAX_RETRY_S = 10.0
+# At most one "dropped records" ERROR line this often (seconds); the metric counts every record.
+DROP_LOG_EVERY_S = 10.0
+# What a store raises for a malformed record (readcrumbs/events/codec.py): a bug, never retried.
+MALFORMED = (ValueError, TypeError)
 # Request ids this process issued, so feedback can name a prediction still waiting in the queue.
 RECENT_REQUEST_IDS = 50_000
 
@@ -100,15 +113,36 @@ class Spool:
         self.count = sum(_count_lines(path) for path in (self.path, self.replay_path))
 
     def append(self, records: Sequence[EventRecord]) -> None:
-        """Add records at the end; safe to call from any thread."""
+        """Add records at the end; safe to call from any thread.
+
+        Raises ``OSError`` (disk full, read-only) with the file as it was before: a write cut
+        short is truncated away, so the spool never holds half a line.
+        """
         if not records:
             return
-        text = "".join(encode(record) + "\n" for record in records)
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        data = "".join(encode(record) + "\n" for record in records).encode("utf-8")
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                size_before = os.fstat(fd).st_size
+                try:
+                    _write_all(fd, data)
+                    os.fsync(fd)
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, size_before)
+                    raise
+            finally:
+                os.close(fd)
             self.count += len(records)
+
+    def reject(self, record: EventRecord) -> None:
+        """Set a malformed record aside in ``events.rejected.jsonl`` (best effort)."""
+        try:
+            with self._lock, self.rejected_path.open("a", encoding="utf-8") as handle:
+                handle.write(encode(record) + "\n")
+        except (OSError, ValueError, TypeError) as exc:
+            log.error("could not set a malformed event record aside in %s: %s", self.rejected_path, exc)
 
     def replay(self, write: Callable[[list[EventRecord]], None], batch_size: int) -> bool:
         """Hand every spooled record to ``write`` in order; False (and nothing lost) if it raised.
@@ -149,6 +183,16 @@ class Spool:
                 with self.rejected_path.open("a", encoding="utf-8") as handle:
                     handle.write(line + "\n")
         return records
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte is out (a write may take only part of them)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written == 0:
+            raise OSError(errno.ENOSPC, "no byte could be written")
+        view = view[written:]
 
 
 def _count_lines(path: Path) -> int:
@@ -219,13 +263,24 @@ class EventWriter:
         self._overflowing = False
         self._failures = 0
         self._retry_at = 0.0
+        # Records neither the store nor the spool took (disk full), oldest first; at most queue_size.
+        self._held: list[EventRecord] = []
+        self._held_lock = threading.Lock()
+        self._spool_failing = False
+        self._dropped_unlogged = 0
+        self._drop_logged_at = -DROP_LOG_EVERY_S
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
-        self.metrics.watch_queue(self._queue.__len__)
+        self.metrics.watch_queue(self._queue.__len__, self._held.__len__)
         self.metrics.event_spool_records.set(self.spool.count)
 
     @property
     def queue_depth(self) -> int:
         return len(self._queue)
+
+    @property
+    def held(self) -> int:
+        """Records held in memory because the spool cannot be written."""
+        return len(self._held)
 
     def start(self) -> None:
         self._thread.start()
@@ -244,7 +299,7 @@ class EventWriter:
         if not self._overflowing and not self._closed:
             log.warning("event queue full (%d records); spooling records directly", depth)
             self._overflowing = True
-        self.spool.append([record])
+        self._spool([record])
         self.metrics.event_spool_records.set(self.spool.count)
 
     def close(self, timeout: float = 30.0) -> None:
@@ -257,7 +312,16 @@ class EventWriter:
         if self._thread.is_alive():
             log.error("event writer still busy after %.0f s; spooling what is queued", timeout)
         # Whatever is left (thread never started, stuck on the store, a late submit) goes to disk.
-        self.spool.append(self._drain())
+        self._spool(self._drain())
+        lost = self._take_held()
+        if lost:
+            self.metrics.events_dropped.inc(len(lost))
+            log.error(
+                "lost %d event records at shutdown: the event store failed and the spool %s "
+                "cannot be written",
+                len(lost),
+                self.spool.path,
+            )
         self.metrics.event_spool_records.set(self.spool.count)
 
     # -- the writer thread --------------------------------------------------------------------
@@ -268,8 +332,9 @@ class EventWriter:
             try:
                 self._flush(batch, final=stopping)
             except Exception:
-                # Only the spool itself failing (disk full) lands here; keep the thread alive.
+                # A bug, not a store or disk failure (those are handled below); keep the thread alive.
                 log.exception("could neither write nor spool %d event records", len(batch))
+                self._hold(batch)
             if stopping:
                 return
             self._wake.wait(self.flush_s)
@@ -285,18 +350,20 @@ class EventWriter:
                 return records
 
     def _flush(self, batch: list[EventRecord], *, final: bool = False) -> None:
+        # Held records came before this batch (and after everything in the spool).
+        batch = self._take_held() + batch
         try:
             if self.spool.count and not self._replay(force=final):
                 # Older records wait in the spool; newer ones queue up behind them to keep order.
-                self.spool.append(batch)
+                self._spool(batch)
                 return
             written = 0
             for run in runs_by_kind(batch, self.batch_size):
                 try:
-                    self._write(run)
+                    self._write_run(run)
                 except Exception as exc:
                     self._failed(exc)
-                    self.spool.append(batch[written:])
+                    self._spool(batch[written:])
                     return
                 written += len(run)
         finally:
@@ -307,12 +374,87 @@ class EventWriter:
             return False
         before = self.spool.count
         try:
-            done = self.spool.replay(self._write, self.batch_size)
+            done = self.spool.replay(self._write_run, self.batch_size)
         except Exception as exc:
             self._failed(exc)
             return False
         log.info("replayed %d spooled event records", before - self.spool.count)
         return done
+
+    def _write_run(self, records: list[EventRecord]) -> None:
+        """Write records of one kind; malformed ones are set aside, one by one, not retried."""
+        try:
+            self._write(records)
+        except MALFORMED as exc:
+            if len(records) == 1:
+                self._reject(records[0], exc)
+                return
+            for record in records:  # find the bad ones; the store refused the batch before writing
+                self._write_run([record])
+
+    def _reject(self, record: EventRecord, exc: Exception) -> None:
+        self.metrics.events_rejected.inc()
+        record_id = record.request_id if isinstance(record, PredictionRecord) else record.feedback_id
+        log.error(
+            "the event store refused %s record %s as malformed (%s); set aside in %s",
+            kind_of(record),
+            record_id,
+            exc,
+            self.spool.rejected_path,
+        )
+        self.spool.reject(record)
+
+    # -- when the spool cannot be written ---------------------------------------------------------
+    def _spool(self, records: Sequence[EventRecord]) -> None:
+        """Append to the spool; if the disk refuses, hold the records in memory instead."""
+        if not records:
+            return
+        try:
+            self.spool.append(records)
+        except OSError as exc:
+            self.metrics.event_spool_failures.inc()
+            if not self._spool_failing:
+                self._spool_failing = True
+                log.error(
+                    "cannot write the event spool %s (%s); holding up to %d records in memory until "
+                    "the store or the disk recovers",
+                    self.spool.path,
+                    exc,
+                    self.queue_size,
+                )
+            self._hold(records)
+            return
+        if self._spool_failing:
+            self._spool_failing = False
+            log.warning("the event spool %s is writable again", self.spool.path)
+
+    def _hold(self, records: Sequence[EventRecord]) -> None:
+        """Keep records in memory up to ``queue_size``; count (and log, now and then) the rest."""
+        with self._held_lock:
+            kept = records[: max(self.queue_size - len(self._held), 0)]
+            self._held.extend(kept)
+            dropped = len(records) - len(kept)
+            if not dropped:
+                return
+            self._dropped_unlogged += dropped
+            now = time.monotonic()
+            due = now - self._drop_logged_at >= DROP_LOG_EVERY_S
+            if due:
+                unlogged, self._dropped_unlogged, self._drop_logged_at = self._dropped_unlogged, 0, now
+        self.metrics.events_dropped.inc(dropped)
+        if due:
+            log.error(
+                "dropped %d event records: the event store failed, the spool %s cannot be written and "
+                "%d records are already held in memory",
+                unlogged,
+                self.spool.path,
+                self.queue_size,
+            )
+
+    def _take_held(self) -> list[EventRecord]:
+        with self._held_lock:
+            held, self._held[:] = list(self._held), []
+        return held
 
     def _write(self, records: list[EventRecord]) -> None:
         write_records(self.store, records)

@@ -19,6 +19,7 @@ from backend.api.routes import admin, books, feedback, health, metrics, predict,
 from backend.errors import install_error_handlers
 from backend.metrics import Metrics
 from backend.middleware import BodySizeLimit, RequestMetrics
+from backend.rate_limit import RateLimit
 from backend.runtime import Runtime
 from backend.settings import BackendSettings
 from readcrumbs.events.base import EventStore
@@ -55,8 +56,16 @@ def create_app(
     for module in (health, predict, feedback, random, books, metrics, admin):
         app.include_router(module.router)
     install_error_handlers(app)
-    # Added innermost first: CORS wraps metrics, which wraps the body limit, which wraps the routes.
+    # Added innermost first: CORS wraps metrics, which wraps the rate limit, which wraps the body
+    # limit, which wraps the routes. A client over its limit is refused before its body is read.
     app.add_middleware(BodySizeLimit)
+    if settings.rate_limit_per_min > 0:
+        app.add_middleware(
+            RateLimit,
+            per_minute=settings.rate_limit_per_min,
+            metrics=app_metrics,
+            exempt=settings.rate_limit_exempt,
+        )
     app.add_middleware(RequestMetrics, metrics=app_metrics, log_requests=settings.access_log)
     if settings.cors_origins:
         app.add_middleware(

@@ -70,6 +70,31 @@ class Metrics:
             "Failed batch writes to the event store.",
             registry=self.registry,
         )
+        self.event_spool_failures = Counter(
+            "readcrumbs_event_spool_failures",
+            "Failed appends to the local spool (disk full, read-only); records are then held in memory.",
+            registry=self.registry,
+        )
+        self.event_held_records = Gauge(
+            "readcrumbs_event_held_records",
+            "Event records held in memory because neither the store nor the spool took them.",
+            registry=self.registry,
+        )
+        self.events_dropped = Counter(
+            "readcrumbs_events_dropped",
+            "Event records lost: the store failed, the spool could not be written, memory was full.",
+            registry=self.registry,
+        )
+        self.events_rejected = Counter(
+            "readcrumbs_events_rejected",
+            "Malformed event records the store refused; set aside in the spool's rejected file.",
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "readcrumbs_rate_limited",
+            "Requests answered 429 because their client exceeded READCRUMBS_RATE_LIMIT_PER_MIN.",
+            registry=self.registry,
+        )
         self.model_info = Gauge(
             "readcrumbs_model_info",
             "The model being served (value 1).",
@@ -83,9 +108,10 @@ class Metrics:
             registry=self.registry,
         )
 
-    def watch_queue(self, depth: Callable[[], float]) -> None:
-        """Read the event queue depth from ``depth`` at every scrape."""
+    def watch_queue(self, depth: Callable[[], float], held: Callable[[], float]) -> None:
+        """Read the event queue depth and the held records from these at every scrape."""
         self.event_queue_depth.set_function(depth)
+        self.event_held_records.set_function(held)
 
     def serving(self, name: str, version: str, model_type: str) -> None:
         """Record the model now being served (and forget the previous one)."""

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from backend.event_writer import EventWriter
 from backend.metrics import Metrics
+from backend.model_cache import ModelCache
 from backend.serving import ModelHolder
 from backend.settings import BackendSettings
 from readcrumbs.blobs import open_blob_store
-from readcrumbs.errors import ReadCrumbsError, VersionNotFound
+from readcrumbs.errors import BlobNotFound, ReadCrumbsError, StoreError, VersionNotFound
 from readcrumbs.events.base import EventStore
 from readcrumbs.registry import Registry
 
@@ -40,7 +41,8 @@ class Runtime:
         """Open the stores, start the writer, load the production model and start polling.
 
         A missing or refused production model is logged, not fatal: ``/ready`` answers 503 and
-        a reload (or the poll) can load it later.
+        a reload (or the poll) can load it later. When the registry cannot be reached, the
+        locally cached last good version serves until it can.
         """
         if event_store is None:
             from readcrumbs.events import open_event_store  # imports only the backend the URL names
@@ -52,7 +54,11 @@ class Runtime:
         store = event_store
         registry = registry or Registry(open_blob_store(settings.resolved_registry_url))
         models = ModelHolder(
-            registry, settings.model_name, fuzzy_threshold=settings.title_match_threshold, metrics=metrics
+            registry,
+            settings.model_name,
+            fuzzy_threshold=settings.title_match_threshold,
+            metrics=metrics,
+            cache=ModelCache(settings.model_cache_dir),
         )
         writer = EventWriter(
             store,
@@ -67,6 +73,11 @@ class Runtime:
             models.reload()
         except VersionNotFound as exc:
             log.error("%s; serving nothing until one is promoted (run `make train`)", exc)
+        except StoreError as exc:
+            if isinstance(exc, BlobNotFound):  # the registry answered: a file of the version is missing
+                log.error("cannot load the production model: %s", exc)
+            else:
+                serve_cached(models, exc)
         except ReadCrumbsError as exc:
             log.error("cannot load the production model: %s", exc)
         if settings.model_poll_s > 0:
@@ -89,3 +100,14 @@ class Runtime:
         if self.owns_store:
             self.store.close()
         log.info("stopped; %d event records wait in the spool", self.writer.spool.count)
+
+
+def serve_cached(models: ModelHolder, registry_failure: StoreError) -> None:
+    """Serve the local copy of the last good version because the registry cannot be reached."""
+    log.error("cannot reach the model registry %s: %s", models.registry.store.url, registry_failure)
+    try:
+        models.load_cached()
+    except VersionNotFound as exc:
+        log.error("%s; serving nothing until the registry answers", exc)
+    except ReadCrumbsError as exc:
+        log.error("the locally cached model cannot be served either (%s); serving nothing", exc)

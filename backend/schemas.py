@@ -183,6 +183,10 @@ class ModelPublic(BaseModel):
     data_version: str
     created_at: str
     loaded_at: str
+    source: Literal["registry", "cache"] = Field(
+        description="Where the files came from: the registry, or the local copy of the last good "
+        "version while the registry cannot be reached."
+    )
 
 
 class EventStorePublic(BaseModel):

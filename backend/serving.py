@@ -6,6 +6,10 @@ flight: the swap is one reference assignment, done only after the new version ha
 verified against its checksums and indexed. A version whose files fail their checksums is
 refused (:class:`~readcrumbs.errors.ChecksumMismatch`), remembered so that the poll does not
 download it again, and the current version keeps serving.
+
+Every version loaded from the registry is also copied to a local :class:`~backend.model_cache.ModelCache`
+(when the holder has one), so that a start-up while the registry is unreachable can serve the last
+good version (:meth:`ModelHolder.load_cached`) until the registry answers again.
 """
 
 from __future__ import annotations
@@ -17,22 +21,35 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from backend.metrics import Metrics
+from backend.model_cache import ModelCache
 from readcrumbs.catalogue import DEFAULT_FUZZY_THRESHOLD, Catalogue
-from readcrumbs.errors import ChecksumMismatch, ModelNotReady, VersionNotFound
+from readcrumbs.errors import ChecksumMismatch, ModelNotReady, ReadCrumbsError, VersionNotFound
 from readcrumbs.events.records import utc_now_iso
-from readcrumbs.model_bundle import ModelBundle, load_bundle
-from readcrumbs.registry import PRODUCTION, Registry
+from readcrumbs.model_bundle import ModelBundle, bundle_from_files
+from readcrumbs.registry import PRODUCTION, Manifest, Registry
 
 log = logging.getLogger(__name__)
 
 
+class ModelSource(StrEnum):
+    """Where a served version's files were read from."""
+
+    REGISTRY = "registry"
+    CACHE = "cache"
+
+
 @dataclass(frozen=True)
 class ServingState:
-    """One loaded model version and the catalogue index built from its own catalogue."""
+    """One loaded model version and the catalogue index built from its own catalogue.
+
+    ``source`` is where its files came from: the registry, or the local cache of the last good
+    version while the registry could not be reached.
+    """
 
     bundle: ModelBundle
     catalogue: Catalogue
     loaded_at: str
+    source: ModelSource = ModelSource.REGISTRY
 
     @property
     def version(self) -> str:
@@ -63,11 +80,13 @@ class ModelHolder:
         *,
         fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD,
         metrics: Metrics | None = None,
+        cache: ModelCache | None = None,
     ) -> None:
         self.registry = registry
         self.model_name = model_name
         self.fuzzy_threshold = fuzzy_threshold
         self.metrics = metrics or Metrics()
+        self.cache = cache
         self._state: ServingState | None = None
         self._reload_lock = threading.Lock()
         self._refused: set[int] = set()
@@ -90,10 +109,49 @@ class ModelHolder:
         return state
 
     def load(self, version: int) -> ServingState:
-        """Load, verify and index one version without serving it yet."""
-        bundle = load_bundle(self.registry, self.model_name, version)
+        """Load, verify and index one version without serving it yet (and copy it to the cache)."""
+        manifest, files = self.registry.load_files(self.model_name, version)
+        state = self._index(manifest, files, ModelSource.REGISTRY)
+        if self.cache is not None:
+            try:
+                self.cache.save(manifest, files)
+            except ReadCrumbsError as exc:  # a full disk must not stop a good version from serving
+                log.warning("could not copy %s v%d to the local cache: %s", self.model_name, version, exc)
+        return state
+
+    def _index(self, manifest: Manifest, files: dict[str, bytes], source: ModelSource) -> ServingState:
+        bundle = bundle_from_files(manifest, files)
         catalogue = Catalogue.from_frame(bundle.catalogue, self.fuzzy_threshold)
-        return ServingState(bundle, catalogue, utc_now_iso())
+        return ServingState(bundle, catalogue, utc_now_iso(), source)
+
+    def load_cached(self) -> Reload:
+        """Serve the locally cached last good version (the registry cannot be reached).
+
+        Raises :class:`VersionNotFound` when nothing is cached (or there is no cache) and
+        :class:`ChecksumMismatch` when the cached copy is corrupt; nothing is served then.
+        """
+        if self.cache is None:
+            raise VersionNotFound("this server keeps no local cache of models")
+        with self._reload_lock:
+            current = self._state
+            previous = int(current.bundle.manifest.version) if current is not None else None
+            try:
+                manifest, files = self.cache.load(self.model_name)
+                state = self._index(manifest, files, ModelSource.CACHE)
+            except ChecksumMismatch as exc:
+                self.metrics.model_reloads.labels(outcome="refused").inc()
+                log.error("refused the locally cached copy of %s: %s", self.model_name, exc)
+                raise
+            self._state = state
+            self.metrics.serving(manifest.name, state.version, manifest.model_type)
+            self.metrics.model_reloads.labels(outcome="loaded").inc()
+            log.warning(
+                "serving %s v%d from the local cache %s (the last good version loaded)",
+                manifest.name,
+                manifest.version,
+                self.cache.folder,
+            )
+            return Reload(ReloadOutcome.LOADED, manifest.version, previous)
 
     def reload(self, *, retry_refused: bool = True) -> Reload:
         """Serve the production alias's version if it is not served already.
@@ -108,7 +166,9 @@ class ModelHolder:
             version = self.registry.alias(self.model_name, PRODUCTION)
             if version is None:
                 raise VersionNotFound(f"model {self.model_name!r} has no '{PRODUCTION}' version")
-            if version == previous or (not retry_refused and version in self._refused):
+            # A version served from the local cache is loaded again from the registry once it answers.
+            from_registry = current is not None and current.source == ModelSource.REGISTRY
+            if (version == previous and from_registry) or (not retry_refused and version in self._refused):
                 self.metrics.model_reloads.labels(outcome="unchanged").inc()
                 return Reload(ReloadOutcome.UNCHANGED, previous or version, previous)
             started = time.perf_counter()

@@ -6,22 +6,28 @@ Bad values stop the process at start-up with a message that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from readcrumbs.catalogue import DEFAULT_FUZZY_THRESHOLD
 from readcrumbs.settings import Settings
 
 MIN_ADMIN_TOKEN_CHARS = 16
+# 50 requests a second per client, sustained: far above what a reader clicks, well below a flood.
+DEFAULT_RATE_LIMIT_PER_MIN = 3_000
 
 
 class BackendSettings(Settings):
     """What the API server needs on top of :class:`~readcrumbs.settings.Settings`."""
+
+    # A refused value is not echoed in the error: a mistyped admin token is still a secret.
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
 
     admin_token: SecretStr | None = Field(
         None,
@@ -42,6 +48,16 @@ class BackendSettings(Settings):
     event_batch_size: int = Field(500, ge=1, le=25_000, description="Most records written at once.")
     event_flush_s: float = Field(
         0.5, gt=0.0, le=1.0, description="Longest wait (seconds) before queued records are written."
+    )
+    rate_limit_per_min: int = Field(
+        DEFAULT_RATE_LIMIT_PER_MIN,
+        ge=0,
+        le=1_000_000,
+        description="Requests one client IP may make per minute (token bucket); 0 = no limit.",
+    )
+    rate_limit_exempt: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("127.0.0.1", "::1"),
+        description="Comma-separated client IPs never rate-limited (the readers' app on this machine).",
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     access_log: bool = Field(False, description="Log one JSON line per request.")
@@ -72,6 +88,25 @@ class BackendSettings(Settings):
             return tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
         return value
 
+    @field_validator("rate_limit_exempt", mode="before")
+    @classmethod
+    def _split_rate_limit_exempt(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(address.strip() for address in value.split(",") if address.strip())
+        return value
+
+    @field_validator("rate_limit_exempt")
+    @classmethod
+    def _check_rate_limit_exempt(cls, addresses: tuple[str, ...]) -> tuple[str, ...]:
+        for address in addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(
+                    f"READCRUMBS_RATE_LIMIT_EXEMPT entries must be IP addresses, got {address!r}"
+                ) from None
+        return addresses
+
     @field_validator("cors_origins")
     @classmethod
     def _check_cors_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
@@ -99,6 +134,11 @@ class BackendSettings(Settings):
     def spool_dir(self) -> Path:
         """Where records wait on disk while the event store is unavailable."""
         return self.home / "spool"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where a copy of the last production version that loaded waits for a registry outage."""
+        return self.home / "cache"
 
 
 @lru_cache

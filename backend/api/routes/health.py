@@ -28,6 +28,7 @@ def get_ready(state: ServingDep, runtime: RuntimeDep) -> ReadyResponse:
             data_version=manifest.data_version,
             created_at=manifest.created_at,
             loaded_at=state.loaded_at,
+            source=state.source.value,
         ),
         catalogue_size=len(state.catalogue),
         event_store=EventStorePublic(
