@@ -8,8 +8,7 @@ Only each book's ``neighbours`` largest weights are kept, so the artifact stays 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.linalg
@@ -18,14 +17,14 @@ import scipy.sparse as sp
 from readcrumbs.recommenders import neighbours as nb
 
 
-class EASE:
+class EASE(nb.ItemWeightsModel):
     """Params: ``l2`` (λ, default 500) and ``neighbours`` (weights kept per book, default 256)."""
 
     model_type: ClassVar[str] = "ease"
 
     def __init__(self, l2: float = 500.0, neighbours: int = 256) -> None:
         self.params: dict[str, Any] = {"l2": float(l2), "neighbours": int(neighbours)}
-        self.weights = sp.csr_matrix((0, 0), dtype=np.float32)
+        super().__init__()
 
     def fit(self, likes: sp.csr_matrix) -> None:
         precision = regularized_inverse(likes, self.params["l2"])
@@ -33,21 +32,6 @@ class EASE:
         precision /= -np.diag(precision)
         np.fill_diagonal(precision, 0.0)
         self.weights = nb.keep_top_neighbours(precision, self.params["neighbours"])
-
-    def score(self, histories: sp.csr_matrix) -> np.ndarray:
-        return nb.score_rows(self.weights, histories)
-
-    def explain(self, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
-        return nb.explain_rows(self.weights, favourites, books)
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        return nb.pack(self.weights)
-
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> Self:
-        model = cls(**params)
-        model.weights = nb.unpack(arrays)
-        return model
 
 
 def regularized_inverse(likes: sp.csr_matrix, l2: float) -> np.ndarray:

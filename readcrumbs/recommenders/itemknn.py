@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,7 +10,7 @@ import scipy.sparse as sp
 from readcrumbs.recommenders import neighbours as nb
 
 
-class ItemKNN:
+class ItemKNN(nb.ItemWeightsModel):
     """Scores a book by the summed cosine similarity to each favourite.
 
     Params: ``neighbours`` (int, default 200) — similar books kept per book;
@@ -23,7 +22,7 @@ class ItemKNN:
 
     def __init__(self, neighbours: int = 200, shrink: float = 10.0) -> None:
         self.params: dict[str, Any] = {"neighbours": int(neighbours), "shrink": float(shrink)}
-        self.weights = sp.csr_matrix((0, 0), dtype=np.float32)
+        super().__init__()
 
     def fit(self, likes: sp.csr_matrix) -> None:
         likes = likes.astype(np.float32)
@@ -32,18 +31,3 @@ class ItemKNN:
         cosine = co_likes / (np.outer(norms, norms) + self.params["shrink"])
         np.fill_diagonal(cosine, 0.0)
         self.weights = nb.keep_top_neighbours(cosine, self.params["neighbours"])
-
-    def score(self, histories: sp.csr_matrix) -> np.ndarray:
-        return nb.score_rows(self.weights, histories)
-
-    def explain(self, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
-        return nb.explain_rows(self.weights, favourites, books)
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        return nb.pack(self.weights)
-
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> Self:
-        model = cls(**params)
-        model.weights = nb.unpack(arrays)
-        return model

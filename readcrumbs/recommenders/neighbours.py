@@ -8,6 +8,7 @@ artifact small (n_books × neighbours) and scoring a sparse product.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -68,3 +69,30 @@ def score_rows(weights: sp.csr_matrix, histories: sp.csr_matrix) -> np.ndarray:
 def explain_rows(weights: sp.csr_matrix, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
     """Weight of each favourite towards each shown book: (len(books), len(favourites)) float32."""
     return np.asarray(weights[favourites][:, books].T.todense(), dtype=np.float32)
+
+
+class ItemWeightsModel:
+    """What item-kNN and EASE share once fitted: scoring, explaining and saving ``weights``.
+
+    Subclasses set ``params`` in ``__init__`` and ``weights`` (n_books, n_books) CSR in ``fit``.
+    """
+
+    params: dict[str, Any]
+
+    def __init__(self) -> None:
+        self.weights = sp.csr_matrix((0, 0), dtype=np.float32)
+
+    def score(self, histories: sp.csr_matrix) -> np.ndarray:
+        return score_rows(self.weights, histories)
+
+    def explain(self, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
+        return explain_rows(self.weights, favourites, books)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return pack(self.weights)
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> Self:
+        model = cls(**params)
+        model.weights = unpack(arrays)
+        return model
