@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -89,11 +88,3 @@ def bucket_for_span(span: timedelta, max_buckets: int = 120) -> str:
         if seconds / width <= max_buckets:
             return freq
     return BUCKETS[-1][0]
-
-
-def span_of(times: pd.Series) -> timedelta:
-    """Time between the first and last of ``times`` (zero when fewer than two)."""
-    if len(times) < 2:
-        return timedelta(0)
-    values = times.to_numpy(dtype="datetime64[ms]")
-    return timedelta(milliseconds=int((values.max() - values.min()) / np.timedelta64(1, "ms")))

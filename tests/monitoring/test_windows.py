@@ -9,7 +9,6 @@ from monitoring.windows import (
     custom_window,
     parse_times,
     preset_window,
-    span_of,
 )
 
 
@@ -57,9 +56,3 @@ def test_parse_times_empty():
 )
 def test_bucket_for_span_keeps_at_most_120_buckets(span, expected):
     assert bucket_for_span(span) == expected
-
-
-def test_span_of():
-    times = parse_times(pd.Series(["2026-11-28T17:00:00.000Z", "2026-11-28T18:30:00.500Z"], dtype="str"))
-    assert span_of(times) == timedelta(hours=1, minutes=30, milliseconds=500)
-    assert span_of(times.iloc[:1]) == timedelta(0)
