@@ -90,8 +90,11 @@ def main(argv: list[str] | None = None) -> int:
             one_line(exc),
             version,
         )
-    except ReadCrumbsError as exc:
-        print(f"Cannot read the model registry {settings.resolved_registry_url}: {exc}", file=sys.stderr)
+    except ReadCrumbsError as exc:  # a malformed URL, or garbage in the production alias
+        print(
+            f"Cannot read the model registry {settings.resolved_registry_url}: {one_line(exc)}",
+            file=sys.stderr,
+        )
         return 2
     if version is None:
         print(

@@ -11,7 +11,14 @@ from backend.model_cache import ModelCache
 from backend.serving import ModelHolder
 from backend.settings import BackendSettings
 from readcrumbs.blobs import open_blob_store
-from readcrumbs.errors import BlobNotFound, ReadCrumbsError, StoreError, VersionNotFound
+from readcrumbs.errors import (
+    BlobNotFound,
+    ChecksumMismatch,
+    ReadCrumbsError,
+    RegistryCorrupt,
+    StoreError,
+    VersionNotFound,
+)
 from readcrumbs.events.base import EventStore
 from readcrumbs.registry import Registry
 
@@ -28,6 +35,8 @@ class Runtime:
     store: EventStore
     writer: EventWriter
     owns_store: bool
+    # Why the locally cached version serves instead of the registry's (shown by /ready).
+    fallback_reason: str | None = None
 
     @classmethod
     def start(
@@ -40,9 +49,10 @@ class Runtime:
     ) -> Runtime:
         """Open the stores, start the writer, load the production model and start polling.
 
-        A missing or refused production model is logged, not fatal: ``/ready`` answers 503 and
-        a reload (or the poll) can load it later. When the registry cannot be reached, the
-        locally cached last good version serves until it can.
+        A missing production model is logged, not fatal: ``/ready`` answers 503 and a reload
+        (or the poll) can load it later. When the registry cannot be reached, or its production
+        version is corrupt (bad checksum, malformed manifest), the locally cached last good
+        version serves until a reload succeeds.
         """
         if event_store is None:
             from readcrumbs.events import open_event_store  # imports only the backend the URL names
@@ -69,20 +79,25 @@ class Runtime:
             metrics=metrics,
         )
         writer.start()
+        fallback_reason = None
         try:
             models.reload()
         except VersionNotFound as exc:
             log.error("%s; serving nothing until one is promoted (run `make train`)", exc)
+        except (ChecksumMismatch, RegistryCorrupt) as exc:
+            log.error("the production version in the registry is corrupt: %s", exc)
+            fallback_reason = serve_cached(models, f"the registry's production version is corrupt: {exc}")
         except StoreError as exc:
             if isinstance(exc, BlobNotFound):  # the registry answered: a file of the version is missing
                 log.error("cannot load the production model: %s", exc)
             else:
-                serve_cached(models, exc)
+                log.error("cannot reach the model registry %s: %s", models.registry.store.url, exc)
+                fallback_reason = serve_cached(models, f"the registry cannot be reached: {exc}")
         except ReadCrumbsError as exc:
             log.error("cannot load the production model: %s", exc)
         if settings.model_poll_s > 0:
             models.start_polling(settings.model_poll_s)
-        return cls(settings, metrics, models, store, writer, owns_store=owns_store)
+        return cls(settings, metrics, models, store, writer, owns_store, fallback_reason)
 
     def event_store_reachable(self) -> bool:
         """Whether the event store answers now (records are spooled, not lost, while it does not)."""
@@ -102,12 +117,15 @@ class Runtime:
         log.info("stopped; %d event records wait in the spool", self.writer.spool.count)
 
 
-def serve_cached(models: ModelHolder, registry_failure: StoreError) -> None:
-    """Serve the local copy of the last good version because the registry cannot be reached."""
-    log.error("cannot reach the model registry %s: %s", models.registry.store.url, registry_failure)
+def serve_cached(models: ModelHolder, reason: str) -> str | None:
+    """Serve the local copy of the last good version; ``reason`` when it serves, else None."""
     try:
-        models.load_cached()
+        reload = models.load_cached()
     except VersionNotFound as exc:
         log.error("%s; serving nothing until the registry answers", exc)
+        return None
     except ReadCrumbsError as exc:
         log.error("the locally cached model cannot be served either (%s); serving nothing", exc)
+        return None
+    log.error("serving the last good version v%d from the local cache because %s", reload.version, reason)
+    return reason

@@ -185,7 +185,10 @@ class ModelPublic(BaseModel):
     loaded_at: str
     source: Literal["registry", "cache"] = Field(
         description="Where the files came from: the registry, or the local copy of the last good "
-        "version while the registry cannot be reached."
+        "version while the registry cannot be reached or its production version is corrupt."
+    )
+    fallback_reason: str | None = Field(
+        None, description="Why the cached copy serves instead of the registry's version (source 'cache')."
     )
 
 

@@ -29,6 +29,7 @@ def get_ready(state: ServingDep, runtime: RuntimeDep) -> ReadyResponse:
             created_at=manifest.created_at,
             loaded_at=state.loaded_at,
             source=state.source.value,
+            fallback_reason=runtime.fallback_reason if state.source.value == "cache" else None,
         ),
         catalogue_size=len(state.catalogue),
         event_store=EventStorePublic(
