@@ -18,6 +18,8 @@ NoPredictionLogged                404     ``/random`` before any prediction was 
 ChecksumMismatch, RegistryError   409     a reload the registry refused (old model stays)
 ModelNotReady                     503     no model loaded yet
 StoreError                        503     the event store or registry is unreachable
+EventLogUnavailable               503     memory, spool and store all full or failing;
+                                          ``Retry-After`` says when to come back
 RequestValidationError            422     the body or a parameter breaks the schema
 anything else                     500     a bug; logged with its traceback
 ================================  ======  =============================================
@@ -78,6 +80,17 @@ class NoPredictionLogged(ReadCrumbsError):
     """The event store holds no prediction yet."""
 
 
+class EventLogUnavailable(ReadCrumbsError):
+    """A record cannot be logged: the store, the spool and memory all refuse it (come back later)."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            "The request cannot be logged now (event store and local spool unavailable, memory full); "
+            f"retry in {retry_after_s} s."
+        )
+        self.retry_after_s = retry_after_s
+
+
 def _detail(status: int, detail: object) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
@@ -101,6 +114,14 @@ def _answer(status: int) -> Handler:
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("%s %s: %s", request.method, request.url.path, exc)
     return _detail(503, str(exc) if isinstance(exc, ModelNotReady) else "A storage backend is unavailable.")
+
+
+async def _cannot_log(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EventLogUnavailable)
+    log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after_s)}
+    )
 
 
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:
@@ -136,6 +157,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RegistryError, _answer(409))
     app.add_exception_handler(ModelNotReady, _unavailable)
     app.add_exception_handler(StoreError, _unavailable)
+    app.add_exception_handler(EventLogUnavailable, _cannot_log)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(ReadCrumbsError, _internal)
     app.add_exception_handler(Exception, _internal)

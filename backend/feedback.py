@@ -33,7 +33,7 @@ def check_request_id(request_id: str, writer: EventWriter, store: EventStore) ->
     Predictions this process served recently are known before they reach the store. When the
     store cannot be asked, the feedback is accepted rather than lost (and a warning logged).
     """
-    if request_id in writer.recent_request_ids:
+    if request_id in writer.pending:
         return
     try:
         found = store.get_prediction(request_id) is not None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import IO
 
-from backend.event_writer import EventWriter
+from backend.event_writer import EventWriter, claim_spool_dir
 from backend.metrics import Metrics
 from backend.model_cache import ModelCache
 from backend.serving import ModelHolder
@@ -37,6 +38,8 @@ class Runtime:
     owns_store: bool
     # Why the locally cached version serves instead of the registry's (shown by /ready).
     fallback_reason: str | None = None
+    # Held open (with its lock) while this process owns its spool folder.
+    spool_lock: IO[bytes] | None = None
 
     @classmethod
     def start(
@@ -70,13 +73,17 @@ class Runtime:
             metrics=metrics,
             cache=ModelCache(settings.model_cache_dir),
         )
+        spool_dir, spool_lock = claim_spool_dir(settings.spool_dir)
         writer = EventWriter(
             store,
-            settings.spool_dir,
+            spool_dir,
             queue_size=settings.event_queue_size,
             batch_size=settings.event_batch_size,
             flush_s=settings.event_flush_s,
             metrics=metrics,
+            retry_after_s=settings.event_retry_after_s,
+            durable=settings.event_durable,
+            pending_from=settings.spool_dir,
         )
         writer.start()
         fallback_reason = None
@@ -97,7 +104,7 @@ class Runtime:
             log.error("cannot load the production model: %s", exc)
         if settings.model_poll_s > 0:
             models.start_polling(settings.model_poll_s)
-        return cls(settings, metrics, models, store, writer, owns_store, fallback_reason)
+        return cls(settings, metrics, models, store, writer, owns_store, fallback_reason, spool_lock)
 
     def event_store_reachable(self) -> bool:
         """Whether the event store answers now (records are spooled, not lost, while it does not)."""
@@ -108,12 +115,20 @@ class Runtime:
             return False
         return True
 
+    def event_store_state(self) -> str:
+        """``unavailable`` when the store does not answer, ``degraded`` while writes fail, else ``ok``."""
+        if not self.event_store_reachable():
+            return "unavailable"
+        return "degraded" if self.writer.degraded else "ok"
+
     def stop(self) -> None:
         """Stop polling, write or spool every queued record, and close the store if we opened it."""
         self.models.stop_polling()
         self.writer.close()
         if self.owns_store:
             self.store.close()
+        if self.spool_lock is not None:
+            self.spool_lock.close()  # releases the spool folder for the next process
         log.info("stopped; %d event records wait in the spool", self.writer.spool.count)
 
 

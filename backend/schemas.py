@@ -194,8 +194,12 @@ class ModelPublic(BaseModel):
 
 class EventStorePublic(BaseModel):
     kind: str = Field(description="sqlite, dynamodb or memory.")
-    state: Literal["ok", "unavailable"]
+    state: Literal["ok", "degraded", "unavailable"] = Field(
+        description="unavailable: the store does not answer; degraded: it answers but writes fail "
+        "(records wait in the spool or in memory); ok otherwise."
+    )
     queue_depth: int
+    held: int = Field(0, description="Records held in memory because neither store nor spool took them.")
     spooled: int = Field(description="Records waiting in the local spool for the store to recover.")
 
 

@@ -49,6 +49,18 @@ class BackendSettings(Settings):
     event_flush_s: float = Field(
         0.5, gt=0.0, le=1.0, description="Longest wait (seconds) before queued records are written."
     )
+    event_retry_after_s: int = Field(
+        5,
+        ge=1,
+        le=3_600,
+        description="Retry-After (seconds) of the 503 answered when no record can be logged "
+        "(store, spool and memory all failing).",
+    )
+    event_durable: bool = Field(
+        False,
+        description="Append and fsync each record to the local spool before answering: a SIGKILL "
+        "loses nothing, at one fsync per request.",
+    )
     rate_limit_per_min: int = Field(
         DEFAULT_RATE_LIMIT_PER_MIN,
         ge=0,

@@ -34,8 +34,9 @@ def get_ready(state: ServingDep, runtime: RuntimeDep) -> ReadyResponse:
         catalogue_size=len(state.catalogue),
         event_store=EventStorePublic(
             kind=runtime.store.url.split(":", 1)[0],
-            state="ok" if runtime.event_store_reachable() else "unavailable",
+            state=runtime.event_store_state(),
             queue_depth=runtime.writer.queue_depth,
+            held=runtime.writer.held,
             spooled=runtime.writer.spool.count,
         ),
     )
