@@ -396,7 +396,15 @@ class DynamoEventStore:
 
     def feedback(self, start: str | None = None, end: str | None = None) -> list[FeedbackRecord]:
         with self._guard("read feedback from"):
-            return [_feedback_from_item(item) for item in self._window(self.feedback_table, start, end, None)]
+            records = [
+                _feedback_from_item(item) for item in self._window(self.feedback_table, start, end, None)
+            ]
+        # A later vote with the same feedback_id is a new item (ts is in the key): the latest wins.
+        latest: dict[str, FeedbackRecord] = {}
+        for record in records:
+            if record.feedback_id not in latest or record.ts >= latest[record.feedback_id].ts:
+                latest[record.feedback_id] = record
+        return [record for record in records if latest[record.feedback_id] is record]
 
     def get_prediction(self, request_id: str) -> PredictionRecord | None:
         if not request_id:  # an empty key is refused by DynamoDB; no record has one

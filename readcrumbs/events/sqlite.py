@@ -95,9 +95,14 @@ _INSERT_PREDICTION = (
     f"INSERT OR IGNORE INTO predictions ({_PREDICTION_COLUMNS}) "
     f"VALUES ({', '.join('?' * len(codec.PREDICTION_FIELDS))})"
 )
+# One vote per feedback_id (the backend derives it from request and book): a later vote replaces
+# an earlier one, and an older vote replayed from a spool after a newer one changes nothing.
 _INSERT_FEEDBACK = (
-    f"INSERT OR IGNORE INTO feedback ({_FEEDBACK_COLUMNS}) "
-    f"VALUES ({', '.join('?' * len(codec.FEEDBACK_FIELDS))})"
+    f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) "
+    f"VALUES ({', '.join('?' * len(codec.FEEDBACK_FIELDS))}) "
+    "ON CONFLICT (feedback_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in codec.FEEDBACK_FIELDS if name != "feedback_id")
+    + " WHERE excluded.ts >= feedback.ts"
 )
 
 _from_json = json.loads
