@@ -12,6 +12,8 @@ error                             status  when
 NoFavourites                      400     ``/predict`` with an empty ``items`` list
 NothingResolved (UnknownBook)     400     no item matched a book; names them, suggests
 UnknownBook                       400     feedback about a book the catalogue lacks
+NotShown                          400     feedback about a book its request did not show
+WrongReader                       403     feedback from another userid than the request's
 BookNotFound (UnknownBook)        404     ``GET /books/{book_id}`` of an unknown id
 UnknownRequest                    404     feedback naming a request_id never served
 NoPredictionLogged                404     ``/random`` before any prediction was stored
@@ -74,6 +76,14 @@ class BookNotFound(UnknownBook):
 
 class UnknownRequest(ReadCrumbsError):
     """Feedback names a request_id that was never served."""
+
+
+class NotShown(ReadCrumbsError):
+    """Feedback about a book that its request (or the prototype payload's list) did not show."""
+
+
+class WrongReader(ReadCrumbsError):
+    """Feedback naming a request_id that was served to another userid."""
 
 
 class NoPredictionLogged(ReadCrumbsError):
@@ -153,6 +163,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BookNotFound, _answer(404))
     app.add_exception_handler(UnknownBook, _answer(400))
     app.add_exception_handler(UnknownRequest, _answer(404))
+    app.add_exception_handler(NotShown, _answer(400))
+    app.add_exception_handler(WrongReader, _answer(403))
     app.add_exception_handler(NoPredictionLogged, _answer(404))
     app.add_exception_handler(RegistryError, _answer(409))
     app.add_exception_handler(ModelNotReady, _unavailable)

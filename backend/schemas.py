@@ -84,7 +84,12 @@ class FeedbackCreate(BaseModel):
     request_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")] | None = Field(
         None, description="The request_id of the /predict answer that showed the book; checked when given."
     )
-    position: int | None = Field(None, ge=0, le=10_000, description="Where the book was shown in the list.")
+    position: int | None = Field(
+        None,
+        ge=0,
+        le=10_000,
+        description="Where the book was shown in the list; with a request_id, taken from the record instead.",
+    )
     recommendations: list[Title] | None = Field(None, max_length=MAX_ITEMS)
     timestamp: str | float | None = None
 
@@ -116,6 +121,10 @@ class FeedbackPublic(BaseModel):
     title: str
     value: int
     request_id: str | None
+    position: int | None = Field(
+        None,
+        description="The stored position: with a request_id, the book's rank in that answer (0 = first).",
+    )
 
 
 class BookPublic(BaseModel):
