@@ -24,7 +24,7 @@ router = APIRouter(tags=["feedback"])
 async def create_feedback(
     body: FeedbackCreate, state: ServingDep, writer: WriterDep, store: StoreDep, metrics: MetricsDep
 ) -> FeedbackPublic:
-    """Record a like (1, "like") or dislike (-1, "dislike") of a shown book; a later vote replaces an earlier one."""
+    """Record a like (1, "like") or dislike (-1, "dislike") of a shown book; a later vote replaces one."""
     # async on purpose: only a store look-up (a request not pending here) leaves the event loop.
     shown = await find_shown(body.request_id, writer, store) if body.request_id is not None else None
     record = feedback_record(state, body, shown)
