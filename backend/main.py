@@ -26,6 +26,16 @@ from readcrumbs.events.base import EventStore
 from readcrumbs.registry import Registry
 
 
+def create_app_from_env() -> FastAPI:
+    """The app of one worker process (``python -m backend --workers N``): settings from the environment."""
+    from backend.logging_config import configure_logging
+    from backend.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level_number)
+    return create_app(settings)
+
+
 def create_app(
     settings: BackendSettings,
     *,

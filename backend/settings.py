@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from backend.connections import ConnectionLimits
 from readcrumbs.catalogue import DEFAULT_FUZZY_THRESHOLD
 from readcrumbs.settings import Settings
 
@@ -70,6 +71,36 @@ class BackendSettings(Settings):
     rate_limit_exempt: Annotated[tuple[str, ...], NoDecode] = Field(
         ("127.0.0.1", "::1"),
         description="Comma-separated client IPs never rate-limited (the readers' app on this machine).",
+    )
+    workers: int = Field(1, ge=1, le=64, description="Server processes (python -m backend --workers).")
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0.0,
+        le=300.0,
+        description="Seconds a client may take to send a request's headers (then 408).",
+    )
+    body_timeout_s: float = Field(
+        10.0,
+        gt=0.0,
+        le=300.0,
+        description="Seconds a client may take to send a request's body (then closed).",
+    )
+    keep_alive_s: int = Field(5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open.")
+    max_connections: int = Field(
+        2_000,
+        ge=1,
+        le=1_000_000,
+        description="Open connections per server process; beyond, 503 and closed at once (kept under the "
+        "open-file limit).",
+    )
+    max_connections_per_client: int = Field(
+        256, ge=1, le=1_000_000, description="Open connections from one client IP per server process."
+    )
+    cpu_threads: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Threads that resolve /predict titles off the event loop (fuzzy matching, suggestions).",
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     access_log: bool = Field(False, description="Log one JSON line per request.")
@@ -141,6 +172,16 @@ class BackendSettings(Settings):
     def log_level_number(self) -> int:
         """The ``logging`` level of :attr:`log_level`."""
         return logging.getLevelNamesMapping()[self.log_level]
+
+    @property
+    def connection_limits(self) -> ConnectionLimits:
+        """The per-process connection limits of :mod:`backend.connections`."""
+        return ConnectionLimits(
+            header_timeout_s=self.header_timeout_s,
+            body_timeout_s=self.body_timeout_s,
+            max_connections=self.max_connections,
+            max_connections_per_client=self.max_connections_per_client,
+        )
 
     @property
     def spool_dir(self) -> Path:
