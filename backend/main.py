@@ -19,6 +19,7 @@ from backend.api.routes import admin, books, feedback, health, metrics, predict,
 from backend.errors import install_error_handlers
 from backend.metrics import Metrics
 from backend.middleware import BodySizeLimit, RequestMetrics
+from backend.offload import CpuPool
 from backend.rate_limit import RateLimit
 from backend.runtime import Runtime
 from backend.settings import BackendSettings
@@ -51,6 +52,7 @@ def create_app(
         runtime = await run_in_threadpool(
             Runtime.start, settings, app_metrics, registry=registry, event_store=event_store
         )
+        runtime.cpu = CpuPool(settings.cpu_threads)
         app.state.runtime = runtime
         try:
             yield

@@ -32,16 +32,18 @@ class Prediction:
     record: PredictionRecord
 
 
-def predict(state: ServingState, request: PredictRequest) -> Prediction:
+def predict(state: ServingState, request: PredictRequest, resolution: Resolution | None = None) -> Prediction:
     """Recommend ``request.k`` books for ``request.items``.
 
     Raises :class:`NoFavourites` for an empty list and :class:`NothingResolved` (with close
     titles) when no item matches a book. Unknown items among known ones are reported, not fatal.
+    ``resolution``: the items already resolved (the route resolves exact matches on the event loop).
     """
     started = time.perf_counter()
     if not request.items:
         raise NoFavourites()
-    resolution = state.catalogue.resolve(request.items, max_fuzzy=FUZZY_ITEMS)
+    if resolution is None:  # issue 15 (H5): the route passes the exact-match resolution it made
+        resolution = state.catalogue.resolve(request.items, max_fuzzy=FUZZY_ITEMS)
     if not resolution.matches:
         raise NothingResolved(resolution.unknown, suggestions_for(state, resolution))
     favourite_ids = resolution.book_ids

@@ -9,6 +9,7 @@ from typing import IO
 from backend.event_writer import EventWriter, claim_spool_dir
 from backend.metrics import Metrics
 from backend.model_cache import ModelCache
+from backend.offload import CpuPool
 from backend.serving import ModelHolder
 from backend.settings import BackendSettings
 from readcrumbs.blobs import open_blob_store
@@ -40,6 +41,8 @@ class Runtime:
     fallback_reason: str | None = None
     # Held open (with its lock) while this process owns its spool folder.
     spool_lock: IO[bytes] | None = None
+    # Threads for CPU-heavy request work; set by the app's lifespan (it needs the running loop).
+    cpu: CpuPool | None = None
 
     @classmethod
     def start(

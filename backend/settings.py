@@ -85,7 +85,9 @@ class BackendSettings(Settings):
         le=300.0,
         description="Seconds a client may take to send a request's body (then closed).",
     )
-    keep_alive_s: int = Field(5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open.")
+    keep_alive_s: int = Field(
+        5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open."
+    )
     max_connections: int = Field(
         2_000,
         ge=1,
