@@ -99,7 +99,7 @@ class BackendSettings(Settings):
         256, ge=1, le=1_000_000, description="Open connections from one client IP per server process."
     )
     cpu_threads: int = Field(
-        2,
+        1,
         ge=1,
         le=64,
         description="Threads that resolve /predict titles off the event loop (fuzzy matching, suggestions).",
