@@ -1,9 +1,10 @@
 """Issue 15, failure 2: hostile /predict requests must not stall the event loop.
 
 A /predict with 500 long titles that match nothing costs fuzzy look-ups and suggestions, each a
-scan of the catalogue. Run on the event loop, four keep-alive clients sending such requests
-at 6 requests a second pushed /health from under a millisecond to over a second. Now that work runs in a bounded thread
-pool (READCRUMBS_CPU_THREADS) and the loop keeps answering: /health p99 stays under 20 ms.
+scan of the catalogue. Run on the event loop, four keep-alive clients sending such requests at
+6 requests a second pushed /health from under a millisecond to over a second. Now that work runs
+in a bounded thread pool (READCRUMBS_CPU_THREADS) and the loop keeps answering: /health p99 stays
+under 20 ms.
 
 The server is a real ``python -m backend`` in its own process over a synthetic catalogue of
 10,000 titles (built here, in about a second), so the fuzzy scans cost what they cost in
