@@ -370,7 +370,8 @@ class EventWriter:
         Raises :class:`EventLogUnavailable` when the record could be neither queued, spooled nor
         held: the caller must not answer as if it were logged.
         """
-        if len(self._held) >= self.queue_size:
+        # Held or being retried: while the writer retries, its batch is in flight, not in _held.
+        if len(self._held) + self._in_flight >= self.queue_size:
             raise EventLogUnavailable(self.retry_after_s)
         if self.durable:
             self._append_durably(record)

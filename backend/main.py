@@ -16,9 +16,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.routes import admin, books, feedback, health, metrics, predict, random
+from backend.api.routes.docs import mount_docs
 from backend.errors import install_error_handlers
 from backend.metrics import Metrics
-from backend.middleware import BodySizeLimit, RequestMetrics
+from backend.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders
 from backend.offload import CpuPool
 from backend.rate_limit import RateLimit
 from backend.runtime import Runtime
@@ -64,9 +65,12 @@ def create_app(
         summary="Book recommendations from a few favourite books.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # our own /docs: Swagger UI from the package, not a CDN (api/routes/docs.py)
+        redoc_url=None,
     )
     for module in (health, predict, feedback, random, books, metrics, admin):
         app.include_router(module.router)
+    mount_docs(app)
     install_error_handlers(app)
     # Added innermost first: CORS wraps metrics, which wraps the rate limit, which wraps the body
     # limit, which wraps the routes. A client over its limit is refused before its body is read.
@@ -86,4 +90,5 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, refusals included
     return app

@@ -9,9 +9,18 @@ answers ``recs``; ``/feedback`` still takes ``{"userid", "recommendations", "fee
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from readcrumbs.catalogue import Book
 
@@ -19,7 +28,20 @@ MAX_ITEMS = 500
 MAX_TITLE_CHARS = 500
 MAX_K = 100
 
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# Control characters (C0, DEL, C1) and bidi overrides/isolates would reach logs and the dashboard
+# as text that hides or reorders what follows (issue 15): refused, with a 422.
+_HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _no_hidden_characters(text: str) -> str:
+    if _HIDDEN_CHARACTERS.search(text):
+        raise ValueError("must not contain control or bidirectional-override characters")
+    return text
+
+
+UserId = Annotated[
+    str, StringConstraints(min_length=1, max_length=256), AfterValidator(_no_hidden_characters)
+]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 # A JSON number is a book_id, a JSON string a title (or a book_id in digits).
 Item = StrictInt | Title

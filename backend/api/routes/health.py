@@ -10,7 +10,7 @@ from backend.schemas import EventStorePublic, HealthResponse, ModelPublic, Ready
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=HealthResponse)
+@router.api_route("/health", methods=["GET", "HEAD"], response_model=HealthResponse)
 async def get_health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
