@@ -3,8 +3,9 @@
 The rules (DESIGN.md; README "Feedback rules"):
 
 - With a ``request_id``, the prediction is looked up among those still pending in this process
-  (queued, held or spooled; the spool is indexed at start-up) and then in the event store. An
-  unknown id is refused (404). The book must be one that prediction showed (400: an input book
+  (queued, held or spooled; the spool is indexed at start-up) and then in the event store (twice,
+  one flush interval apart, for what another worker process served). An unknown id is refused
+  (404). The book must be one that prediction showed (400: an input book
   or any other is refused), the ``userid`` must be the prediction's (403), and the position is
   the book's rank in the record (0 = first): a wrong or missing one is corrected, and the answer
   carries the stored position.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+import anyio
 import anyio.to_thread
 
 from backend.errors import NotShown, UnknownRequest, WrongReader
@@ -48,18 +50,25 @@ async def find_shown(request_id: str, writer: EventWriter, store: EventStore) ->
 
     Raises :class:`UnknownRequest` when neither this process nor the store knows the request.
     The store is asked in a worker thread: its read may block (SQLite busy, a network call).
+    A prediction another worker process served may still sit in that process's queue: the store
+    is asked once more after one flush interval before the id is called unknown.
     """
     shown = writer.pending.get(request_id)
     if shown is not None:
         return shown
-    try:
-        record = await anyio.to_thread.run_sync(store.get_prediction, request_id)
-    except StoreError as exc:
-        log.warning("cannot verify request_id %s (%s); accepting the feedback unverified", request_id, exc)
-        return None
-    if record is None:
-        raise UnknownRequest(f"no prediction with request_id {request_id!r}")
-    return Shown(record.userid, tuple(record.prediction_ids), tuple(record.prediction))
+    for attempt in range(2):
+        try:
+            record = await anyio.to_thread.run_sync(store.get_prediction, request_id)
+        except StoreError as exc:
+            log.warning(
+                "cannot verify request_id %s (%s); accepting the feedback unverified", request_id, exc
+            )
+            return None
+        if record is not None:
+            return Shown(record.userid, tuple(record.prediction_ids), tuple(record.prediction))
+        if attempt == 0:
+            await anyio.sleep(writer.flush_s * 1.5)  # the other worker's writer flushes by then
+    raise UnknownRequest(f"no prediction with request_id {request_id!r}")
 
 
 def feedback_book(state: ServingState, feedback: FeedbackCreate, shown: Shown | None = None) -> Book:
