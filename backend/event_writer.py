@@ -54,6 +54,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import anyio.to_thread
+
 from backend.errors import EventLogUnavailable
 from backend.metrics import Metrics
 from readcrumbs.events.base import EventStore
@@ -389,6 +391,13 @@ class EventWriter:
                 self._spool([record])
         if isinstance(record, PredictionRecord):
             self.pending.add(record)
+
+    async def submit_async(self, record: EventRecord) -> None:
+        """:meth:`submit` for the event loop: in durable mode the fsync runs in a worker thread."""
+        if self.durable:
+            await anyio.to_thread.run_sync(self.submit, record)
+        else:
+            self.submit(record)
 
     def _append_durably(self, record: EventRecord) -> None:
         """Append and fsync ``record`` to the spool; the writer thread moves it to the store."""

@@ -28,7 +28,7 @@ async def create_feedback(
     # async on purpose: only a store look-up (a request not pending here) leaves the event loop.
     shown = await find_shown(body.request_id, writer, store) if body.request_id is not None else None
     record = feedback_record(state, body, shown)
-    writer.submit(record)
+    await writer.submit_async(record)
     metrics.feedback.labels(value="like" if record.value > 0 else "dislike").inc()
     return FeedbackPublic(
         feedback_id=record.feedback_id,

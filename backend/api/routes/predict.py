@@ -36,7 +36,7 @@ async def predict_books(
         prediction = await cpu.run(predict, state, body)
     else:
         prediction = predict(state, body, exact)
-    runtime.writer.submit(prediction.record)
+    await runtime.writer.submit_async(prediction.record)
     runtime.metrics.predictions.labels(model_version=state.version).inc()
     # Serialised once by pydantic-core; the schema above is for the OpenAPI document.
     return Response(prediction.response.model_dump_json(), media_type="application/json")
