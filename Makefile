@@ -92,12 +92,14 @@ bench-train: $(SPARK_STAMP)  ## Wall time and peak memory of each training stage
 	# minutes on 2 cores, which says nothing more about the comparison.
 	$(PY) -m bench.train_spark --factors 64 --iterations 10
 
-bench-api: $(STAMP)  ## /predict vs bare+scoring and canned FastAPI endpoints: req/s, p50/p99, scoring p99, cold start, RSS, fav3 via API
+bench-api: $(STAMP)  ## /predict vs bare+scoring and canned FastAPI endpoints: req/s, p50/p99, scoring p99, cold start, RSS, fav3 via API; the cost of READCRUMBS_EVENT_DURABLE
 	$(PY) -m bench.api
+	$(PY) -m bench.durability
 
 BENCH_LOAD_ARGS ?=
-bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered
+bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered; then the normal mix beside a hostile one
 	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
+	$(PY) -m bench.hostile
 
 bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predictions
 	$(PY) -m bench.dashboard
