@@ -43,8 +43,17 @@ class ResolvedItem(BaseModel):
     item: StrictInt | str
     book_id: int
     title: str
-    match: Literal["exact", "normalized", "book_id", "fuzzy"]
-    confidence: float = Field(description="100 except for fuzzy matches (rapidfuzz score, 0..100).")
+    match: Literal[
+        "book_id", "exact", "normalized", "original", "main_title", "by_author", "series", "partial", "fuzzy"
+    ] = Field(
+        description="The resolution step that found the book: book_id, exact title, normalized title, "
+        "original title, main title (without subtitle), title by author, series shorthand "
+        "('hunger games 2'), partial title (its first words), or fuzzy (typos)."
+    )
+    confidence: float = Field(
+        description="0..100: 100 for look-ups, 95-97 for a main or partial title or a series acronym, "
+        "the similarity score where typos were tolerated."
+    )
 
 
 class RecommendedBook(BaseModel):

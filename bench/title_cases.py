@@ -117,6 +117,7 @@ class _Keys:
 
     def __init__(self, books: Sequence[BookRow]) -> None:
         self.books = books
+        self.by_id = {book.book_id: book for book in books}
         self.titles: Counter[str] = Counter()  # every normalized name a book answers to, per book once
         self.owner: dict[str, set[int]] = defaultdict(set)
         self.series: dict[tuple[str, float], set[int]] = defaultdict(set)
@@ -169,9 +170,10 @@ class _Keys:
             return owners == {case.book_id}
         if case.form == "partial":
             return self.prefixed(norm) == {case.book_id} and not owners - {case.book_id}
-        # The remaining forms carry more than a name: the name inside them must still be one book's,
-        # and the whole text must not be another book's name.
-        return not owners - {case.book_id}
+        # The remaining forms carry more than a name: the title they start from must be one book's
+        # alone, and the whole text must not be another book's name.
+        book = self.by_id[case.book_id]
+        return self.owners(short_title(book.title)) == {case.book_id} and not owners - {case.book_id}
 
 
 def _exact(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
