@@ -158,10 +158,26 @@ class BookPublic(BaseModel):
 
 
 class BookSearchResponse(BaseModel):
-    """Books matching a query: title prefix first, then word prefix, then fuzzy; popular first."""
+    """Books matching a query, best first: the book the query names (as /predict would resolve it),
+    then titles starting with it, then books holding all its words (typos allowed); best known first."""
 
     query: str
     books: list[BookPublic]
+
+
+class GenrePublic(BaseModel):
+    """One genre and how many books carry it."""
+
+    name: str = Field(description="The genre, as Goodreads shelves write it ('science-fiction').")
+    books: int = Field(description="Books of the catalogue that list this genre among their top five.")
+
+
+class GenresResponse(BaseModel):
+    """The catalogue's genres, most books first (then by name): goodbooks' tags without the
+    shelves that are no genre ('to-read', 'owned', years, formats, authors, series), synonyms
+    merged ('sci-fi' and 'scifi' count as 'science-fiction')."""
+
+    genres: list[GenrePublic]
 
 
 class RandomPredictionPublic(BaseModel):
