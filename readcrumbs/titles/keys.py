@@ -69,6 +69,7 @@ class BookKeys:
         main: dict[str, list[int]] = defaultdict(list)
         series: dict[tuple[str, float], list[int]] = defaultdict(list)
         series_names: dict[str, set[str]] = defaultdict(set)
+        series_members: dict[str, set[int]] = defaultdict(set)
         by_author: dict[str, list[int]] = defaultdict(list)
         names: list[tuple[str, ...]] = []
         main_names: list[str] = []
@@ -98,6 +99,7 @@ class BookKeys:
             # "(Harry Potter, #1-6)" is a box set, not volume 1.
             if ref is not None and not _VOLUME_RANGE.search(title):
                 series[(ref.key, ref.volume)].append(position)
+                series_members[ref.key].add(position)
                 series_names[ref.key].add(ref.key)
                 if len(ref.key.split()) >= 2:
                     series_names[acronym(ref.key)].add(ref.key)
@@ -107,6 +109,14 @@ class BookKeys:
             author_names.append(author_norms[author_list])
             for key in author_keys[author_list]:
                 by_author[key].append(position)
+        # A series' name ("Harry Potter") is also the main title of a pop-up book or two; a reader
+        # typing it means the series, which is no one book: when the series has two books or more
+        # besides those, no main title answers to it.
+        for key in list(main):
+            members = {p for series_key in series_names.get(key, ()) for p in series_members[series_key]}
+            if len(members - set(main[key])) >= 2:
+                for position in main.pop(key):
+                    main_names[position] = ""
         every_name: dict[str, list[int]] = defaultdict(list)
         for position, (book_names_, main_key) in enumerate(zip(names, main_names, strict=True)):
             for key in (*book_names_, main_key) if main_key else book_names_:

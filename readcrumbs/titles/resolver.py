@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from readcrumbs.text import normalize_title
 from readcrumbs.titles.candidates import CandidateIndex
@@ -80,12 +80,15 @@ def _found(positions: Positions, kind: MatchKind, confidence: float = 100.0) -> 
 
 
 def typo_score(query: str, name: str) -> float:
-    """100 for the same text, less 100/(len(name) + 3) per edit (Levenshtein), floored at 0.
+    """100 for the same text, less 100/(len(name) + 3) per slip, floored at 0.
+
+    Slips are edits of optimal string alignment: a letter dropped, added, replaced, or two
+    neighbours swapped ("teh"), each counting one.
 
     The +3 lets a short title take one slip ("hobit": 89) but not two ("dr half" for "dark
     half": 83), while a long one takes several.
     """
-    return 100.0 * max(0.0, 1.0 - Levenshtein.distance(query, name) / (len(name) + 3))
+    return 100.0 * max(0.0, 1.0 - OSA.distance(query, name) / (len(name) + 3))
 
 
 def name_score(query: str, name: str) -> float:
@@ -108,7 +111,7 @@ def name_score(query: str, name: str) -> float:
 def _article_slip(norm: str) -> str | None:
     """The text without a first word that is one slip away from "the" ("teh chase"), or None."""
     first, _, rest = norm.partition(" ")
-    return rest if rest and len(first) >= 2 and Levenshtein.distance(first, "the") == 1 else None
+    return rest if rest and len(first) >= 2 and OSA.distance(first, "the") == 1 else None
 
 
 class TitleResolver:
@@ -139,13 +142,14 @@ class TitleResolver:
             positions = table.get(norm)
             if positions:
                 return _found(positions, kind, confidence)
-        # A series' name ("Harry Potter") is also the main title of a pop-up book or two; the
-        # reader means the series, which is no one book: left to suggestions.
-        if (positions := keys.main.get(norm)) and norm not in keys.series_names:
+        if positions := keys.main.get(norm):
             return _found(positions, MatchKind.MAIN_TITLE, MAIN_CONFIDENCE)
         if norm.isdecimal():
             return None  # a book_id: the catalogue looks it up (it knows ids, not positions)
-        found = self._by_author(text, fuzzy) or self._series(norm, fuzzy) or self._partial(norm)
+        found = self._by_author(text, fuzzy) or self._series(norm, fuzzy)
+        if found is not None or self._names_a_series(norm):
+            return found  # "harry potter 9" names a series' volume it lacks: no other reading
+        found = self._partial(norm)
         if found is None and fuzzy:
             found = self._fuzzy(norm)
         return found
@@ -228,6 +232,10 @@ class TitleResolver:
                         return _found(positions, MatchKind.SERIES, float(best[1]))
         return None
 
+    def _names_a_series(self, norm: str) -> bool:
+        shorthand = _SERIES_SHORTHAND.match(norm) if norm[-1].isdigit() and len(norm) < 200 else None
+        return shorthand is not None and shorthand["name"] in self.keys.series_names
+
     # -- partial and fuzzy titles ----------------------------------------------------------------
     def _partial(self, norm: str) -> Found | None:
         if len(norm.split()) < PARTIAL_MIN_WORDS:
@@ -249,7 +257,15 @@ class TitleResolver:
         # the most popular.
         if len({name for _, name in ties}) > 1:
             return None
-        return _found(tuple(position for position, _ in ties), MatchKind.FUZZY, top)
+        positions = tuple(position for position, _ in ties)
+        # Matched by its first words ("harry poter" for "harry potter collection"): other titles
+        # starting with the same words make it a guess between them, so no answer.
+        query_words, name_words = norm.split(), ties[0][1].split()
+        if len(name_words) > len(query_words):
+            head = " ".join(name_words[: len(query_words)])
+            if set(self.keys.starting_with(head)) - set(positions):
+                return None
+        return _found(positions, MatchKind.FUZZY, top)
 
     def scored(self, norm: str, cutoff: float) -> list[tuple[float, int, str]]:
         """(score, position, name) of the candidate books scoring at least ``cutoff`` with their
