@@ -150,3 +150,8 @@ def test_predict_is_503_until_a_model_is_promoted(tmp_path, settings, store):
         response = client.post("/predict", json=predict_payload("Emma"))
         assert response.status_code == 503
         assert "make train" in response.json()["detail"]
+
+
+def test_a_shared_title_lists_the_other_books_it_could_name(client):
+    resolved = client.post("/predict", json=predict_payload("Rebecca")).json()["resolved"]
+    assert [(item["book_id"], item["alternatives"]) for item in resolved] == [(6, [7])]
