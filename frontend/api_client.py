@@ -23,7 +23,7 @@ from frontend.books import (
     parse_book_list,
     parse_recommendations,
 )
-from readcrumbs.errors import RequestRejected, ServiceUnavailable
+from frontend.errors import RequestRejected, ServiceUnavailable
 
 # Connecting to a live server on the same network takes milliseconds; waiting longer only
 # delays the "not reachable" message.

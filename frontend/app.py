@@ -15,6 +15,7 @@ import streamlit as st
 from frontend.api_client import BackendAPI, HttpBackend
 from frontend.books import Book
 from frontend.cards import CARD_CSS
+from frontend.errors import ServiceError
 from frontend.favourites import (
     MAX_RECOMMENDATIONS,
     MIN_RECOMMENDATIONS,
@@ -37,7 +38,6 @@ from frontend.session import (
     start_session,
 )
 from frontend.settings import FrontendSettings, get_settings
-from readcrumbs.errors import ServiceError
 
 
 def main() -> None:

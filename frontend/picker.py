@@ -7,6 +7,7 @@ import streamlit as st
 from frontend.api_client import BackendAPI
 from frontend.books import parse_rejection
 from frontend.cards import row_html
+from frontend.errors import RequestRejected, ServiceError
 from frontend.favourites import MAX_FAVOURITES, split_pasted_list
 from frontend.notices import escape_markdown, show_unavailable
 from frontend.session import (
@@ -22,7 +23,6 @@ from frontend.session import (
     search,
     shelf,
 )
-from readcrumbs.errors import RequestRejected, ServiceError
 
 # The backend refuses longer search queries; one letter matches too much to be useful.
 MAX_QUERY_CHARS = 200

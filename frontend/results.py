@@ -10,6 +10,7 @@ import streamlit as st
 from frontend.api_client import BackendAPI
 from frontend.books import Recommendations, RecommendedBook, parse_rejection
 from frontend.cards import card_html
+from frontend.errors import RequestRejected
 from frontend.notices import escape_markdown, show_unavailable
 from frontend.session import (
     OUTCOME,
@@ -21,7 +22,6 @@ from frontend.session import (
     suggestions_for,
     vote_status,
 )
-from readcrumbs.errors import RequestRejected
 
 CARDS_PER_ROW = 5
 # Unknown entries beyond this many get no search-based suggestions.

@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 from urllib.request import urlopen
 
 from frontend.api_client import HttpBackend
+from frontend.errors import ConfigError, ServiceError
 from frontend.headless import open_page
 from frontend.settings import get_settings
-from readcrumbs.errors import ConfigError, ServiceError
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 # Popular books in goodbooks-10k: The Hobbit, Pride and Prejudice, 1984.

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from frontend.api_client import BackendAPI
 from frontend.books import Book, Recommendations, RecommendedBook, Vote
+from frontend.errors import ServiceError
 from frontend.favourites import DEFAULT_RECOMMENDATIONS, MAX_FAVOURITES, split_pasted_list
-from readcrumbs.errors import ServiceError
 
 Session = MutableMapping[str, Any]
 

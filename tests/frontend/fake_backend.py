@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from frontend.books import Book, Recommendations, Vote, parse_book, parse_book_list, parse_recommendations
-from readcrumbs.errors import RequestRejected, ServiceUnavailable
+from frontend.errors import RequestRejected, ServiceUnavailable
 from tests.frontend import stub_catalogue
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from frontend.api_client import HttpBackend
 from frontend.books import Book, Vote
-from readcrumbs.errors import RequestRejected, ServiceUnavailable
+from frontend.errors import RequestRejected, ServiceUnavailable
 from tests.frontend import stub_catalogue
 from tests.frontend.stub_server import StubServer
 

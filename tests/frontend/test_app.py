@@ -7,10 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from frontend.api_client import HttpBackend
 from frontend.books import Book
+from frontend.errors import RequestRejected
 from frontend.favourites import DEFAULT_RECOMMENDATIONS
 from frontend.results import DISLIKED, LIKED
 from frontend.session import OUTCOME, READER_ID, SHELF
-from readcrumbs.errors import RequestRejected
 from tests.frontend import stub_catalogue
 from tests.frontend.conftest import APP_PATH
 from tests.frontend.fake_backend import FakeBackend

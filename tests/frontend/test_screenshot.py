@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from frontend.errors import ConfigError, ServiceUnavailable
 from frontend.screenshot import main, take_screenshot
-from readcrumbs.errors import ConfigError, ServiceUnavailable
 from tests.frontend.stub_server import StubServer
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")

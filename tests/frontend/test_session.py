@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from frontend.books import Book, Recommendations, RecommendedBook, Vote
+from frontend.errors import ServiceUnavailable
 from frontend.favourites import MAX_FAVOURITES
 from frontend.session import (
     HOW_MANY,
@@ -28,7 +29,6 @@ from frontend.session import (
     start_session,
     vote_status,
 )
-from readcrumbs.errors import ServiceUnavailable
 from tests.frontend.fake_backend import FakeBackend
 
 
