@@ -23,11 +23,12 @@ from frontend.favourites import (
     recommendations_from_query,
 )
 from frontend.notices import escape_markdown
-from frontend.picker import MAX_QUERY_CHARS, paste_panel, search_panel, shelf_panel
+from frontend.picker import MAX_QUERY_CHARS, genre_panel, paste_panel, search_panel, shelf_panel
 from frontend.results import results_panel
 from frontend.session import (
     HOW_MANY,
     LINK_APPLIED,
+    ONE_PER_SERIES,
     PENDING,
     READER_ID,
     SEARCH_QUERY,
@@ -35,6 +36,7 @@ from frontend.session import (
     add_to_shelf,
     answer_pending,
     ask_from_shelf,
+    refresh,
     start_session,
 )
 from frontend.settings import FrontendSettings, get_settings
@@ -54,14 +56,21 @@ def main() -> None:
     with title_column:
         st.title("📚 ReadCrumbs")
         st.markdown("Tell us a few books you loved, and we'll find more you are likely to love.")
-    how_many_column.slider(
-        "How many recommendations?", MIN_RECOMMENDATIONS, MAX_RECOMMENDATIONS, key=HOW_MANY
-    )
+    with how_many_column:
+        st.slider("How many recommendations?", MIN_RECOMMENDATIONS, MAX_RECOMMENDATIONS, key=HOW_MANY)
+        st.toggle(
+            "At most one book per series",
+            key=ONE_PER_SERIES,
+            help="One book per series: the next volume after the ones you named, not the whole series.",
+            on_change=refresh,
+            args=(session,),
+        )
 
     search_tab, paste_tab = st.tabs(["🔎 Search the catalogue", "📋 Paste a list"])
     with search_tab:
         search_column, shelf_column = st.columns([3, 2], gap="large")
         with search_column:
+            genre_panel(session, backend)
             search_panel(session, backend, settings.search_limit)
         with shelf_column:
             shelf_panel(session)
