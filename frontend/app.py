@@ -2,8 +2,8 @@
 
 Run with ``streamlit run frontend/app.py --server.port 8501``; it reaches the backend at
 ``READCRUMBS_API_URL`` over HTTP only. A link such as ``/?books=1,2,3&k=12&q=tolkien`` opens with
-those books picked, their recommendations shown and the search box filled (used by
-``python -m frontend.screenshot``).
+those books picked, their recommendations shown and the search box filled; ``/?genres=fantasy``
+opens with that genre picked and its starter list shown (used by ``python -m frontend.screenshot``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from frontend.favourites import (
     MAX_RECOMMENDATIONS,
     MIN_RECOMMENDATIONS,
     book_ids_from_query,
+    genres_from_query,
     recommendations_from_query,
 )
 from frontend.notices import escape_markdown
@@ -30,6 +31,7 @@ from frontend.session import (
     LINK_APPLIED,
     ONE_PER_SERIES,
     PENDING,
+    PICKED_GENRES,
     READER_ID,
     SEARCH_QUERY,
     Session,
@@ -88,8 +90,8 @@ def main() -> None:
 
 
 def _apply_link(session: Session, backend: BackendAPI) -> None:
-    """On a session's first run, follow the link: ``?q=`` fills the search box; ``?books=`` picks
-    those books and asks for ``?k=`` recommendations."""
+    """On a session's first run, follow the link: ``?q=`` fills the search box; ``?books=`` and
+    ``?genres=`` pick those books and genres and ask for ``?k=`` recommendations."""
     if session.get(LINK_APPLIED):
         return
     session[LINK_APPLIED] = True
@@ -97,8 +99,10 @@ def _apply_link(session: Session, backend: BackendAPI) -> None:
     if query:
         session[SEARCH_QUERY] = query[:MAX_QUERY_CHARS]
     book_ids = book_ids_from_query(st.query_params.get("books"))
-    if not book_ids:
+    genres = genres_from_query(st.query_params.get("genres"))
+    if not book_ids and not genres:
         return
+    session[PICKED_GENRES] = genres
     lookups_work = True
     for book_id in book_ids:
         book = Book(book_id, f"Book #{book_id}")

@@ -49,6 +49,18 @@ def book_ids_from_query(value: str | None) -> list[int]:
     return ids[:MAX_FAVOURITES]
 
 
+def genres_from_query(value: str | None) -> list[str]:
+    """Genre names from a ``?genres=fantasy,classics`` query value, in order, each once."""
+    if not value:
+        return []
+    genres: list[str] = []
+    for piece in value.split(","):
+        name = piece.strip()
+        if name and name not in genres:
+            genres.append(name)
+    return genres[:MAX_FAVOURITES]
+
+
 def recommendations_from_query(value: str | None) -> int:
     """A ``?k=`` query value clamped to the allowed range; the default when absent or not a number."""
     if value is None or not value.strip().isdigit():

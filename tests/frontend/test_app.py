@@ -482,6 +482,17 @@ def test_link_with_books_opens_with_recommendations(app: AppTest, backend: FakeB
     assert len(backend.predictions) == 1  # the link is applied once per session
 
 
+def test_link_with_genres_opens_with_their_starter_list(app: AppTest, backend: FakeBackend) -> None:
+    app.query_params["genres"] = "fantasy, young-adult,fantasy"
+    app.run()
+
+    assert not app.exception
+    assert app.pills(key="picked_genres").value == ["fantasy", "young-adult"]
+    request = backend.requests[-1]
+    assert (request.items, request.genres) == ([], ["fantasy", "young-adult"])
+    assert card_titles(app)
+
+
 def test_link_with_backend_down_explains_instead_of_crashing(app: AppTest, backend: FakeBackend) -> None:
     backend.down = True
     app.query_params["books"] = "7"
