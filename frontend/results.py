@@ -64,7 +64,7 @@ def results_panel(session: Session, backend: BackendAPI) -> None:
 def _empty_state() -> None:
     st.info(
         "**How it works**\n\n"
-        "1. Find a few books you loved: search the catalogue, or paste a list.\n"
+        "1. Find a few books you loved: search the catalogue or paste a list. New here? Start from genres.\n"
         "2. Press **Recommend**. Your picks appear here, each with the reason it was chosen.\n"
         "3. Tell us with 👍 or 👎 whether we got it right; it makes the next picks better.",
         icon="📚",

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from frontend.api_client import BackendAPI
 from frontend.books import Book, Genre, Recommendations, RecommendedBook, Vote
-from frontend.errors import ServiceError
+from frontend.errors import RequestRejected, ServiceError
 from frontend.favourites import DEFAULT_RECOMMENDATIONS, MAX_FAVOURITES, split_pasted_list
 
 Session = MutableMapping[str, Any]
@@ -265,13 +265,15 @@ def starter_genres(session: Session, backend: BackendAPI) -> list[Genre]:
     """The genres to start from, asked once per session.
 
     A failure is remembered too (``GENRES_ERROR``), so a slow backend does not cost a timeout on
-    every rerun; :func:`forget_genres` asks again.
+    every rerun; :func:`forget_genres` asks again. A backend that refuses the route has no genres.
     """
     cached: list[Genre] | None = session.get(GENRES)
     if cached is not None or session.get(GENRES_ERROR):
         return cached or []
     try:
         session[GENRES] = backend.list_genres()
+    except RequestRejected:
+        session[GENRES] = []  # a backend without genres (an older one): no chips, nothing to retry
     except ServiceError as error:
         session[GENRES_ERROR] = str(error)
         return []
