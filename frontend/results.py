@@ -31,9 +31,9 @@ from frontend.session import (
 CARDS_PER_ROW = 5
 # Unknown entries beyond this many get no search-based suggestions.
 MAX_SEARCHED_ENTRIES = 10
-LIKED = "👍 Liked"
+LIKED = "👍"
 DISLIKED = "👎 Noted: not for you"
-MORE_LIKE_THIS = "➕ More like this"
+MORE_LIKE_THIS = "More like this"
 
 
 def results_panel(session: Session, backend: BackendAPI) -> None:
@@ -174,8 +174,9 @@ def _vote_buttons(
     key = f"{request_id}-{recommended.position}"
     if status is not None and status.recorded and status.value > 0:
         # A disabled button, not a caption: it says "done" and keeps the cards of a row equally tall.
-        liked, more = st.columns(2)
-        liked.button(LIKED, key=f"voted-{key}", disabled=True, width="stretch")
+        # A card is narrow: the greyed 👍 says "liked" and leaves the room to the offer.
+        liked, more = st.columns([1, 3])
+        liked.button(LIKED, key=f"voted-{key}", disabled=True, help="You liked this", width="stretch")
         more.button(
             MORE_LIKE_THIS,
             key=f"more-{key}",
