@@ -6,6 +6,9 @@ import re
 
 # More favourites than this adds nothing to a recommendation and risks an oversize request.
 MAX_FAVOURITES = 50
+# Books turned down that are sent with a request: the latest ones. Older dislikes say less about
+# what to show now, and a request must stay small.
+MAX_DISLIKED = 50
 
 MIN_RECOMMENDATIONS = 5
 MAX_RECOMMENDATIONS = 20

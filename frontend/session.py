@@ -18,7 +18,7 @@ from typing import Any, Literal
 from frontend.api_client import BackendAPI
 from frontend.books import Book, Genre, Recommendations, RecommendedBook, Vote
 from frontend.errors import RequestRejected, ServiceError
-from frontend.favourites import DEFAULT_RECOMMENDATIONS, MAX_FAVOURITES, split_pasted_list
+from frontend.favourites import DEFAULT_RECOMMENDATIONS, MAX_DISLIKED, MAX_FAVOURITES, split_pasted_list
 
 Session = MutableMapping[str, Any]
 
@@ -107,7 +107,7 @@ def add_to_shelf(session: Session, book: Book) -> None:
     books = shelf(session)
     if len(books) < MAX_FAVOURITES and not on_shelf(session, book):
         books.append(book)
-        session[DISLIKED] = [other for other in disliked(session) if not _is_same_book(book, other)]
+        _undislike(session, book)
 
 
 def remove_from_shelf(session: Session, book: Book) -> None:
@@ -177,7 +177,7 @@ def more_like_this(session: Session, book: Book) -> None:
         titles = split_pasted_list(session.get(PASTED_TEXT, ""))
         if book.title.casefold() not in {title.casefold() for title in titles}:
             session[PASTED_TEXT] = "\n".join([*titles, book.title])
-        session[DISLIKED] = [other for other in disliked(session) if not _is_same_book(book, other)]
+        _undislike(session, book)
         ask_from_paste(session)
         return
     add_to_shelf(session, book)
@@ -312,11 +312,16 @@ def _item(book: Book) -> int | str:
     return book.book_id if book.book_id is not None else book.title
 
 
+def _undislike(session: Session, book: Book) -> None:
+    session[DISLIKED] = [other for other in disliked(session) if not _is_same_book(book, other)]
+
+
 def _with_reader_choices(session: Session, request: RecommendationRequest) -> RecommendationRequest:
-    """``request`` with the reader's current dislikes and series choice."""
+    """``request`` with the reader's current dislikes (the latest :data:`MAX_DISLIKED`) and series
+    choice."""
     return replace(
         request,
-        disliked=tuple(_item(book) for book in disliked(session)),
+        disliked=tuple(_item(book) for book in disliked(session)[-MAX_DISLIKED:]),
         one_per_series=bool(session.get(ONE_PER_SERIES, False)),
     )
 

@@ -6,7 +6,7 @@ import pytest
 
 from frontend.books import Book, Genre, Recommendations, RecommendedBook, Vote
 from frontend.errors import RequestRejected, ServiceUnavailable
-from frontend.favourites import MAX_FAVOURITES
+from frontend.favourites import MAX_DISLIKED, MAX_FAVOURITES
 from frontend.session import (
     GENRES,
     GENRES_ERROR,
@@ -265,3 +265,13 @@ def test_a_backend_without_genres_offers_none_and_no_retry(
 
     assert starter_genres(session, backend) == []
     assert session[GENRES] == [] and GENRES_ERROR not in session
+
+
+def test_only_the_latest_dislikes_are_sent(session: dict[str, object], backend: FakeBackend) -> None:
+    for book_id in range(1, MAX_DISLIKED + 6):
+        recommended = RecommendedBook(Book(book_id, f"Book {book_id}"), position=0)
+        cast_vote(session, backend, f"req-{book_id}", recommended, -1)
+    ask_from_shelf(session)
+
+    sent = session[PENDING].disliked  # type: ignore[attr-defined]
+    assert sent == tuple(range(6, MAX_DISLIKED + 6))
