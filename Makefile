@@ -72,9 +72,12 @@ frontend: $(STAMP)  ## Run the readers' app on $$FRONTEND_PORT (backend at READC
 	$(PY) -m streamlit run frontend/app.py --server.port $(FRONTEND_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-screenshots: $(STAMP)  ## PNG of the readers' app with recommendations -> docs/screenshots/readers-app.png
+screenshots: $(STAMP)  ## PNGs of the readers' app (favourites, genre start, after a 👎) -> docs/screenshots/
 	$(PY) -m backend --host 127.0.0.1 --port $(SHOT_PORT) & backend=$$!; \
-	$(PY) -m frontend.screenshot --api-url http://127.0.0.1:$(SHOT_PORT) --wait-s 120 --out docs/screenshots/readers-app.png; \
+	shot="$(PY) -m frontend.screenshot --api-url http://127.0.0.1:$(SHOT_PORT) --wait-s 120"; \
+	$$shot --out docs/screenshots/readers-app.png \
+	  && $$shot --books "" --search "" --genres fantasy --out docs/screenshots/readers-app-genres.png \
+	  && $$shot --books "" --search "" --genres fantasy --dislike 0 --out docs/screenshots/readers-app-after-a-vote.png; \
 	status=$$?; kill $$backend; wait $$backend; exit $$status
 
 monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
