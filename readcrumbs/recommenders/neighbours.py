@@ -89,8 +89,11 @@ class ItemWeights:
 
     def touched(self, books: np.ndarray) -> np.ndarray:
         """The books with a weight from any of ``books``: (n,) int64, unique, ascending."""
-        rows = [self.indices[self.indptr[book] : self.indptr[book + 1]] for book in books.tolist()]
-        return np.unique(np.concatenate(rows)).astype(np.int64) if rows else np.zeros(0, dtype=np.int64)
+        # A mask over the books, not np.unique: a few µs instead of tens for ~1,000 columns.
+        touched = np.zeros(self.n_books, dtype=np.bool_)
+        for book in books.tolist():
+            touched[self.indices[self.indptr[book] : self.indptr[book + 1]]] = True
+        return np.flatnonzero(touched)
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         """signal[i] · W[books[i], shown[j]] as (len(shown), len(books)) float32: each term of a score."""
