@@ -225,3 +225,13 @@ def test_one_per_series_shows_one_harry_potter_the_first_volume(client):
 )
 def test_new_fields_break_the_schema_as_422(client, extra):
     assert client.post("/predict", json=predict_payload("Emma", **extra)).status_code == 422
+
+
+def test_the_openapi_schema_describes_the_new_fields(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    request, book = schemas["PredictRequest"]["properties"], schemas["RecommendedBook"]["properties"]
+    for field in ("genres", "disliked", "one_per_series"):
+        assert request[field]["description"]
+    assert "30 %" in book["because"]["description"] and book["because_genres"]["description"]
+    assert "items" in schemas["PredictRequest"]["required"]
+    assert "genres" not in schemas["PredictRequest"].get("required", [])
