@@ -104,16 +104,22 @@ def reasons(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[l
     the sum of that book's positive terms; the strongest positive favourite is always named; at
     most :data:`MAX_REASONS`. Dislikes are never reasons. Returns m lists.
     """
-    terms = np.where(signal > 0, shares, np.float32(0.0))  # (m, n)
-    positive = np.where(terms > 0, terms, np.float32(0.0)).sum(axis=1, keepdims=True)  # (m, 1)
-    order = np.argsort(-terms, axis=1, kind="stable")[:, :MAX_REASONS]  # (m, ≤ MAX_REASONS)
-    strongest = np.take_along_axis(terms, order, axis=1)
-    first = np.arange(order.shape[1]) == 0
-    named = (strongest > 0) & (first | (strongest >= REASON_SHARE * positive))
-    return [
-        [book for book, keep in zip(row, keeps, strict=True) if keep]
-        for row, keeps in zip(books[order].tolist(), named.tolist(), strict=True)
-    ]
+    # Plain Python: for k × a handful of books, a dozen numpy calls on tiny arrays cost more.
+    liked = [value > 0 for value in signal.tolist()]
+    book_list = books.tolist()
+    named: list[list[int]] = []
+    for row in shares.tolist():
+        terms = [term if like and term > 0 else 0.0 for term, like in zip(row, liked, strict=True)]
+        threshold = REASON_SHARE * sum(terms)
+        strongest = sorted(range(len(terms)), key=terms.__getitem__, reverse=True)[:MAX_REASONS]
+        named.append(
+            [
+                book_list[i]
+                for rank, i in enumerate(strongest)
+                if terms[i] > 0 and (rank == 0 or terms[i] >= threshold)
+            ]
+        )
+    return named
 
 
 def _one_per_series(
