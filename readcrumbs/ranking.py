@@ -63,7 +63,7 @@ def top_k_reader(scores: np.ndarray, given: np.ndarray, k: int) -> np.ndarray:
     (n_given,) int64 unique book indices the reader gave (favourites and dislikes), never shown.
     Returns (k',) int64 book indices, best first, k' = min(k, n_books − n_given).
 
-    An argpartition finds the k-th best score; the books above it and the lowest-index books tied
+    A partition finds the k-th best score; the books above it and the lowest-index books tied
     with it are then sorted (score descending, index ascending): the k sorted, not the n_books.
     """
     if not np.isfinite(scores).all():
@@ -72,7 +72,7 @@ def top_k_reader(scores: np.ndarray, given: np.ndarray, k: int) -> np.ndarray:
     k = max(0, min(k, len(scores) - len(given)))
     if k == 0:
         return np.zeros(0, dtype=np.int64)
-    kth = scores[np.argpartition(scores, len(scores) - k)[len(scores) - k]]
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th best score
     return _ranked_at_least(scores, kth, k)
 
 
@@ -87,7 +87,7 @@ def top_k_positive(scores: np.ndarray, k: int) -> np.ndarray | None:
     if len(positive) < k or k == 0:
         return None
     positive_scores = scores[positive]
-    kth = positive_scores[np.argpartition(positive_scores, len(positive) - k)[len(positive) - k]]
+    kth = np.partition(positive_scores, len(positive) - k)[len(positive) - k]
     above = positive[positive_scores > kth]
     # ``positive`` is ascending, so the first tied books are the lowest-index ones, as in top_k.
     tied = positive[positive_scores == kth][: k - len(above)]
