@@ -121,7 +121,7 @@ class ModelHolder:
 
     def _index(self, manifest: Manifest, files: dict[str, bytes], source: ModelSource) -> ServingState:
         bundle = bundle_from_files(manifest, files)
-        catalogue = Catalogue.from_frame(bundle.catalogue, self.fuzzy_threshold)
+        catalogue = Catalogue.from_columns(bundle.columns, self.fuzzy_threshold)
         return ServingState(bundle, catalogue, utc_now_iso(), source)
 
     def load_cached(self) -> Reload:
