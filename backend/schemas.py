@@ -9,11 +9,21 @@ answers ``recs``; ``/feedback`` still takes ``{"userid", "recommendations", "fee
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from readcrumbs.catalogue import Book
+from readcrumbs.events.records import PredictionRecord, prediction_fields
 
 MAX_ITEMS = 500
 MAX_TITLE_CHARS = 500
@@ -155,21 +165,27 @@ class BookSearchResponse(BaseModel):
     books: list[BookPublic]
 
 
-class RandomPredictionPublic(BaseModel):
-    """One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's names."""
+# The prototype's /random names for two record fields; every other field keeps the record's name.
+PROTOTYPE_NAMES = {"ts": "timestamp", "userid": "user_id"}
 
-    request_id: str
-    timestamp: str
-    user_id: str
-    items: list[str]
-    item_ids: list[int]
-    prediction: list[str]
-    prediction_ids: list[int]
-    scores: list[float]
-    latency_ms: float
-    model_version: str
-    unknown: list[str]
-    k: int
+# One logged prediction: derived from the record's field definitions (readcrumbs/events/records.py),
+# so a new record field appears here, described, without an edit.
+RandomPredictionPublic: type[BaseModel] = create_model(
+    "RandomPredictionPublic",
+    __doc__="One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's "
+    "names.",
+    **{
+        PROTOTYPE_NAMES.get(spec.name, spec.name): (spec.python_type, Field(description=spec.doc))
+        for spec in prediction_fields()
+    },  # type: ignore[call-overload]  # field definitions built at import, typed at runtime
+)
+
+
+def random_prediction_public(record: PredictionRecord) -> BaseModel:
+    """``record`` as a :data:`RandomPredictionPublic`."""
+    return RandomPredictionPublic(
+        **{PROTOTYPE_NAMES.get(name, name): value for name, value in asdict(record).items()}
+    )
 
 
 class HealthResponse(BaseModel):
