@@ -285,13 +285,20 @@ async def run_simulation(
     rate: float,
     concurrency: int,
     return_after_s: float,
+    progress: bool = True,
 ) -> tuple[list[Visit], Counters]:
     """Check the backend, then run every reader; the visits and what went wrong."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=api_url, timeout=30.0, limits=limits) as client:
         await check_backend(client)
         return await simulate(
-            client, readers, plan, rate=rate, concurrency=concurrency, return_after_s=return_after_s
+            client,
+            readers,
+            plan,
+            rate=rate,
+            concurrency=concurrency,
+            return_after_s=return_after_s,
+            progress=progress,
         )
 
 
@@ -390,6 +397,7 @@ def main(argv: Sequence[str] | None = None, settings: SimulationSettings | None 
                 rate=args.rate,
                 concurrency=args.concurrency,
                 return_after_s=args.return_after_s,
+                progress=not args.quiet,
             )
         )
     except ReadCrumbsError as exc:
