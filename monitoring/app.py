@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from monitoring import charts, drift, traffic
+from monitoring.arms import build_arms, comparison_table, relative_changes
 from monitoring.loading import WindowData, load_traffic, load_window, only_versions
 from monitoring.models import RegistryView, load_registry_view
 from monitoring.report import Report, ReportOptions, build_report
@@ -27,6 +28,14 @@ from readcrumbs.errors import ReadCrumbsError
 from readcrumbs.events import open_event_store
 from readcrumbs.events.base import EventStore
 from readcrumbs.events.summary import TrafficSummary
+from readcrumbs.online import (
+    BETTER,
+    BOOTSTRAP_READERS,
+    BOOTSTRAP_REQUESTS,
+    DEFAULT_MIN_READERS,
+    WORSE,
+    Z_TEST,
+)
 
 LEVEL_COLOURS = {"stable": "green", "moderate": "orange", "drift": "red", "no data": "gray"}
 
@@ -279,6 +288,68 @@ def quality_section(report: Report, controls: Controls) -> None:
         )
 
 
+def arms_section(data: WindowData, registry: RegistryView, controls: Controls) -> None:
+    """Production and challenger side by side: online figures, intervals, verdict, offline metrics."""
+    sample_note_for(data)
+    min_readers = int(
+        st.number_input(
+            "Readers each arm needs before a verdict",
+            min_value=1,
+            max_value=1_000_000,
+            value=DEFAULT_MIN_READERS,
+            key="min_readers",
+        )
+    )
+    view = build_arms(data, registry, controls.recall_k, min_readers)
+    st.dataframe(view.served, hide_index=True, key="arms_served")
+    comparison = view.comparison
+    if comparison is None:
+        st.info(
+            "No challenger traffic in this window. Name one with `registry_cli challenge <version>` and "
+            "send it a share of readers with `READCRUMBS_CHALLENGER_SHARE` on the backend."
+        )
+    else:
+        banner = {BETTER: st.success, WORSE: st.error}.get(comparison.verdict, st.info)
+        banner(f"**{comparison.verdict}** — {comparison.reason}.")
+        st.dataframe(comparison_table(comparison), hide_index=True, key="arms_table")
+        changes = relative_changes(comparison)
+        if not changes.empty:
+            st.plotly_chart(charts.arm_changes(changes), key="arms_chart")
+    st.markdown("**Offline metrics of each arm's model version** (held-out readers, from the manifests)")
+    st.dataframe(view.offline, hide_index=True, key="arms_offline")
+    with st.expander("Definitions"):
+        confidence = 95 if comparison is None else round(comparison.confidence * 100)
+        st.markdown(
+            "Each request is answered by one **arm**: `production`, or `challenger` for the share of "
+            "readers the backend sends to it (a stable hash of `userid`, so a reader stays in one arm). "
+            "Figures per arm follow the Quality tab's definitions (rated requests; Recall@K of later "
+            "favourites counts a favourite for the arm that had answered the reader before).\n"
+            f"- **Like rate** and **hit rate**: {Z_TEST} (pooled standard error) for the p-value, Wilson "
+            f"intervals per arm, a Wald interval for the difference. Like rate treats each shown book of a "
+            f"rated request as a trial, hit rate each rated request.\n"
+            f"- **MRR** and **Recall@K**: seeded percentile {BOOTSTRAP_READERS} (each arm resampled on its "
+            f"own; readers' requests stay together); **mean latency**: {BOOTSTRAP_REQUESTS}. The p-value is "
+            "twice the smaller share of resampled differences on either side of zero.\n"
+            f"- Intervals are {confidence} %. A metric's verdict is *challenger better/worse* when p < "
+            f"{100 - confidence} % in the direction the metric improves (lower latency is better), else *not "
+            f"yet distinguishable*. Nothing is decided until each arm has {min_readers} readers. The "
+            "overall verdict weighs like rate, hit rate, MRR and Recall@K (latency is shown beside them): "
+            "worse when any is significantly worse, better when one is better and none worse.\n"
+            "- `registry_cli promote <version> --online` uses the same comparison."
+        )
+
+
+def sample_note_for(data: WindowData) -> None:
+    """Say which predictions the arm comparison saw."""
+    if data.sampled:
+        st.caption(
+            f"Computed on the {len(data.recent):,} most recent predictions of the window "
+            f"(of {data.traffic.requests:,}) and the feedback since the first of them."
+        )
+    else:
+        st.caption(f"Computed on all {len(data.recent):,} predictions of the window and their feedback.")
+
+
 def catalogue_section(report: Report) -> None:
     """Coverage, the most recommended and requested books, popularity bias."""
     sample_note(report)
@@ -412,13 +483,15 @@ def main() -> None:
         versions_only(registry)
         return
     headline(report, controls)
-    traffic_tab, quality_tab, catalogue_tab, drift_tab = st.tabs(
-        ["Traffic & latency", "Quality from feedback", "Catalogue health", "Drift"]
+    traffic_tab, quality_tab, arms_tab, catalogue_tab, drift_tab = st.tabs(
+        ["Traffic & latency", "Quality from feedback", "Arms", "Catalogue health", "Drift"]
     )
     with traffic_tab:
         traffic_section(report, controls)
     with quality_tab:
         quality_section(report, controls)
+    with arms_tab:
+        arms_section(data, registry, controls)
     with catalogue_tab:
         catalogue_section(report)
     with drift_tab:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from readcrumbs.blobs import BlobStore, open_blob_store
 from readcrumbs.errors import ReadCrumbsError
+from readcrumbs.online import CHALLENGER
 from readcrumbs.registry import PRODUCTION, Manifest, Registry
 
 CATALOGUE_COLUMNS = ("book_id", "title", "genres", "popularity", "popularity_pct")
@@ -23,7 +24,7 @@ _TRAILING_NUMBER = re.compile(r"(\d+)$")
 
 @dataclass(frozen=True)
 class RegistryView:
-    """The registered versions, the production one and its training catalogue.
+    """The registered versions, the production and challenger ones, production's training catalogue.
 
     ``catalogue`` holds :data:`CATALOGUE_COLUMNS`, one row per book, or is None when it cannot
     be read; ``problem`` then says why, for the dashboard's info box.
@@ -34,6 +35,7 @@ class RegistryView:
     catalogue: pd.DataFrame | None = None
     data_version: str | None = None
     problem: str | None = None
+    challenger: int | None = None
 
 
 def version_key(model_version: str) -> str:
@@ -58,6 +60,7 @@ def load_registry_view(registry_url: str, model_name: str) -> RegistryView:
         registry = Registry(store)
         manifests = registry.manifests(model_name)
         production = registry.alias(model_name, PRODUCTION)
+        challenger = registry.alias(model_name, CHALLENGER)
     except ReadCrumbsError as exc:
         return RegistryView(problem=f"The registry at {registry_url} cannot be read: {exc}")
     if not manifests:
@@ -74,8 +77,10 @@ def load_registry_view(registry_url: str, model_name: str) -> RegistryView:
     except (ReadCrumbsError, OSError, ValueError, KeyError) as exc:
         # pyarrow's errors derive from ValueError/OSError; a missing column raises KeyError.
         reason = f"The catalogue of data version {source.data_version} cannot be read: {exc}"
-        return RegistryView(manifests, production, None, source.data_version, _join(problem, reason))
-    return RegistryView(manifests, production, catalogue, source.data_version, problem)
+        return RegistryView(
+            manifests, production, None, source.data_version, _join(problem, reason), challenger
+        )
+    return RegistryView(manifests, production, catalogue, source.data_version, problem, challenger)
 
 
 def _join(*messages: str | None) -> str | None:
