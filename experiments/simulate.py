@@ -57,7 +57,7 @@ class SimulationSettings(Settings):
     """The shared settings plus where the backend's HTTP API is."""
 
     api_url: str = Field(
-        "http://127.0.0.1:8000", description="Base URL of the backend's HTTP API (readers' app, simulator)."
+        "http://127.0.0.1:8000", description="Base URL of the backend's HTTP API the simulated readers use."
     )
 
     @field_validator("api_url")

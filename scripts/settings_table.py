@@ -28,6 +28,7 @@ READERS = {
     "MonitoringSettings": "dashboard",
     "SparkSettings": "Spark training",
     "RunSettings": "`make run`",
+    "SimulationSettings": "simulated readers",
 }
 
 
