@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from backend.serving import ServingState
 from readcrumbs.catalogue import Book
 from readcrumbs.events.records import PredictionRecord, prediction_fields
 
@@ -75,9 +76,13 @@ class PredictResponse(BaseModel):
     recs: list[str]
     books: list[RecommendedBook]
     request_id: str
-    model_version: str
+    model_version: str = Field(description="Registry version of the model that answered.")
     resolved: list[ResolvedItem]
     unknown: list[StrictInt | str]
+    arm: Literal["production", "challenger"] = Field(
+        "production",
+        description="Which served model answered: production, or the challenger (for its share of readers).",
+    )
 
 
 class FeedbackCreate(BaseModel):
@@ -204,6 +209,19 @@ class ModelPublic(BaseModel):
         "version while the registry cannot be reached."
     )
 
+    @classmethod
+    def from_state(cls, state: ServingState) -> ModelPublic:
+        manifest = state.bundle.manifest
+        return cls(
+            name=manifest.name,
+            version=state.version,
+            model_type=manifest.model_type,
+            data_version=manifest.data_version,
+            created_at=manifest.created_at,
+            loaded_at=state.loaded_at,
+            source=state.source.value,
+        )
+
 
 class EventStorePublic(BaseModel):
     kind: str = Field(description="sqlite, dynamodb or memory.")
@@ -212,9 +230,18 @@ class EventStorePublic(BaseModel):
     spooled: int = Field(description="Records waiting in the local spool for the store to recover.")
 
 
+class ChallengerPublic(BaseModel):
+    model: ModelPublic
+    mode: Literal["split", "shadow"] = Field(description="READCRUMBS_CHALLENGER_MODE.")
+    share: float = Field(description="READCRUMBS_CHALLENGER_SHARE: readers shown its list in split mode.")
+
+
 class ReadyResponse(BaseModel):
     status: Literal["ready"] = "ready"
     model: ModelPublic
+    challenger: ChallengerPublic | None = Field(
+        None, description="The registry's challenger version served beside production; null when none."
+    )
     catalogue_size: int
     event_store: EventStorePublic
 
@@ -223,3 +250,9 @@ class ReloadResponse(BaseModel):
     outcome: Literal["loaded", "unchanged"]
     model_version: str
     previous_version: str | None
+    challenger_outcome: Literal["loaded", "unchanged", "cleared", "none", "refused"] = Field(
+        "none",
+        description="What the reload did to the challenger: none when no challenger alias is set, "
+        "refused when its version cannot be served (production's reload still happened).",
+    )
+    challenger_version: str | None = Field(None, description="The challenger version served now.")

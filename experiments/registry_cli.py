@@ -3,14 +3,19 @@
     python -m experiments.registry_cli list
     python -m experiments.registry_cli show 3
     python -m experiments.registry_cli promote 3 [--force]
-    python -m experiments.registry_cli rollback
+    python -m experiments.registry_cli rollback [--alias challenger]
+    python -m experiments.registry_cli challenge 4
+    python -m experiments.registry_cli challenge --clear
     python -m experiments.registry_cli delete 2
     python -m experiments.registry_cli verify 3
 
 ``promote`` applies the gate (the candidate must beat production on fav3 recall@10 of the same
 held-out split) unless ``--force``. ``rollback`` returns production to the version it had
-before. ``delete`` refuses a version that an alias points to or could roll back to. ``verify``
-checks every file against its sha256. A refused or failed command prints one line and exits 2.
+before. ``challenge`` points the ``challenger`` alias at a version, which a backend serves beside
+production (READCRUMBS_CHALLENGER_SHARE, READCRUMBS_CHALLENGER_MODE); ``--clear`` unsets it (a
+``rollback --alias challenger`` sets it back). ``delete`` refuses a version that an alias points
+to or could roll back to. ``verify`` checks every file against its sha256. A refused or failed
+command prints one line and exits 2.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from experiments.cli import load_settings
 from experiments.tracking import link_to_model_registry
 from experiments.train import open_registry
 from readcrumbs.errors import ReadCrumbsError
-from readcrumbs.registry import PRODUCTION, Manifest, Registry
+from readcrumbs.registry import CHALLENGER, PRODUCTION, Manifest, Registry
 from readcrumbs.settings import Settings
 
 EXIT_REFUSED = 2
@@ -80,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     promote = commands.add_parser("promote", help="make a version production (gate unless --force)")
     promote.add_argument("version", type=int)
     promote.add_argument("--force", action="store_true", help="skip the gate")
-    commands.add_parser("rollback", help="production back to the version it had before")
+    rollback = commands.add_parser("rollback", help="an alias (production) back to the version it had before")
+    rollback.add_argument("--alias", default=PRODUCTION, choices=[PRODUCTION, CHALLENGER])
+    challenge = commands.add_parser("challenge", help="serve a version as challenger beside production")
+    target = challenge.add_mutually_exclusive_group(required=True)
+    target.add_argument("version", type=int, nargs="?")
+    target.add_argument("--clear", action="store_true", help="stop serving a challenger")
     return parser
 
 
@@ -98,10 +108,16 @@ def run(args: argparse.Namespace, settings: Settings) -> str:
         link_to_model_registry(settings, manifest.extra.get("wandb_artifact"), name, [PRODUCTION])
         return f"{name} v{args.version} is now {PRODUCTION}{' (forced)' if args.force else ''}"
     if args.command == "rollback":
-        version = registry.rollback(name)
+        version = registry.rollback(name, args.alias)
         manifest = registry.manifest(name, version)
-        link_to_model_registry(settings, manifest.extra.get("wandb_artifact"), name, [PRODUCTION])
-        return f"{name} {PRODUCTION} rolled back to v{version}"
+        link_to_model_registry(settings, manifest.extra.get("wandb_artifact"), name, [args.alias])
+        return f"{name} {args.alias} rolled back to v{version}"
+    if args.command == "challenge":
+        if args.clear:
+            cleared = registry.clear_alias(name, CHALLENGER)
+            return f"{name} has no {CHALLENGER} now" + (f" (was v{cleared})" if cleared is not None else "")
+        registry.set_alias(name, CHALLENGER, args.version)
+        return f"{name} v{args.version} is now {CHALLENGER}"
     if args.command == "delete":
         registry.delete(name, args.version)
         return f"deleted {name} v{args.version}"

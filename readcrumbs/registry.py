@@ -33,6 +33,8 @@ from readcrumbs.errors import (
 
 PRODUCTION = "production"
 STAGING = "staging"
+# The version served beside production to a share of readers, or in shadow (issue 12).
+CHALLENGER = "challenger"
 # The gate's yardstick: DESIGN.md compares candidates on fav3 Recall@10.
 GATE_PROTOCOL = "fav3"
 GATE_METRIC = "recall@10"
@@ -260,10 +262,20 @@ class Registry:
         state = self._alias_state(name, alias)
         if state["version"] == version:
             return
-        history = [*state.get("history", []), state["version"]] if state["version"] is not None else []
+        history = list(state.get("history", []))
+        if state["version"] is not None:
+            history.append(state["version"])
         self._write_alias(name, alias, version, history)
 
-    def _write_alias(self, name: str, alias: str, version: int, history: list[int]) -> None:
+    def clear_alias(self, name: str, alias: str) -> int | None:
+        """Unset ``alias`` (a rollback sets it back); the version it pointed to, or None."""
+        state = self._alias_state(name, alias)
+        if state["version"] is None:
+            return None
+        self._write_alias(name, alias, None, [*state.get("history", []), state["version"]])
+        return int(state["version"])
+
+    def _write_alias(self, name: str, alias: str, version: int | None, history: list[int]) -> None:
         state = {
             "version": version,
             "history": history,
