@@ -41,11 +41,11 @@ from pydantic import Field, ValidationError, field_validator
 
 from experiments import promotion
 from experiments.config import load_config, parse_params
-from experiments.dataset import Dataset
 from experiments.evaluate import evaluate, format_metrics, heldout_evaluation_set
 from experiments.spark_params import ALS_PARAM_NAMES, LikeCounts, SparkALSParams, to_spark
 from experiments.tracking import git_commit, tracked_run
 from readcrumbs.blobs import open_blob_store
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, DataError, PromotionRefused, ReadCrumbsError
 from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders.als import ALS

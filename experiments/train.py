@@ -22,9 +22,9 @@ import scipy.sparse as sp
 
 from experiments.cli import load_settings
 from experiments.config import check_model_type, load_config, parse_params
-from experiments.dataset import Dataset
 from experiments.evaluate import EvaluationSet, Metrics, evaluate, format_metrics, heldout_evaluation_set
 from experiments.tracking import git_commit, tracked_run
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ReadCrumbsError
 from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders import Recommender, create_model
