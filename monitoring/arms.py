@@ -19,6 +19,7 @@ from monitoring.models import RegistryView
 from readcrumbs.online import (
     CHALLENGER,
     PRODUCTION,
+    QUALITY_METRICS,
     ArmComparison,
     ArmOutcomes,
     Estimate,
@@ -122,7 +123,7 @@ def offline_side_by_side(registry: RegistryView, versions: dict[str, list[str]])
         row: dict[str, object] = {"metric": f"{protocol} {name}"}
         for arm, manifest in chosen:
             value = manifest.metric(protocol, name)
-            row[f"{arm} v{manifest.version}"] = math.nan if value is None else value
+            row[f"{arm} v{manifest.version}"] = math.nan if value is None else round(value, 4)
         rows.append(row)
     return pd.DataFrame(rows, columns=["metric", *(f"{arm} v{m.version}" for arm, m in chosen)])
 
@@ -149,6 +150,12 @@ def format_estimate(estimate: Estimate, kind: str, signed: bool = False) -> str:
     return f"{value} [{_format(estimate.low, kind)}, {_format(estimate.high, kind)}]"
 
 
+def _p_value(p_value: float) -> str:
+    if math.isnan(p_value):
+        return "—"
+    return "< 0.001" if p_value < 0.001 else f"{p_value:.3f}"
+
+
 def _kind(metric: MetricComparison) -> str:
     return {"like_rate": "percent", "hit_rate": "percent", "recall": "percent", "latency": "ms"}.get(
         metric.name, "number"
@@ -156,34 +163,37 @@ def _kind(metric: MetricComparison) -> str:
 
 
 def comparison_table(comparison: ArmComparison) -> pd.DataFrame:
-    """One row per metric: both arms and the difference with intervals, p-value, method, verdict."""
+    """One row per metric: verdict, both arms and the difference with intervals, p-value, method."""
     rows = []
     for metric in comparison.metrics:
         kind = _kind(metric)
         rows.append(
             {
                 "metric": metric.label,
+                "verdict": metric.verdict,
                 "production": format_estimate(metric.production, kind),
                 "challenger": format_estimate(metric.challenger, kind),
                 "difference": format_estimate(metric.difference, kind, signed=True),
-                "p-value": "—" if math.isnan(metric.p_value) else f"{metric.p_value:.3g}",
+                "p-value": _p_value(metric.p_value),
                 "test": metric.method,
-                "verdict": metric.verdict,
             }
         )
     return pd.DataFrame(
-        rows, columns=["metric", "production", "challenger", "difference", "p-value", "test", "verdict"]
+        rows, columns=["metric", "verdict", "production", "challenger", "difference", "p-value", "test"]
     )
 
 
 def relative_changes(comparison: ArmComparison) -> pd.DataFrame:
-    """Each metric's challenger − production as a share of production's value, with its interval.
+    """Each quality metric's challenger − production as a share of production's value, with its interval.
 
     Columns ``metric``, ``change``, ``low``, ``high`` (fractions: 0.1 = 10 % higher), ``verdict``;
-    metrics whose production value is zero or undefined are left out.
+    latency (on another scale; it is in the table) and metrics whose production value is zero or
+    undefined are left out.
     """
     rows = []
     for metric in comparison.metrics:
+        if metric.name not in QUALITY_METRICS:
+            continue
         base = metric.production.value
         if math.isnan(base) or base == 0 or math.isnan(metric.difference.value):
             continue

@@ -160,3 +160,17 @@ def test_relative_changes_leave_out_what_production_cannot_scale():
     comparison = compare_arms(empty_outcomes(PRODUCTION), empty_outcomes(CHALLENGER), min_readers=1)
     assert relative_changes(comparison).empty
     assert comparison_table(comparison)["production"].tolist() == ["—"] * 5
+
+
+def test_relative_changes_cover_the_quality_metrics_only():
+    from tests.readcrumbs.test_online import synthetic_arm
+
+    comparison = compare_arms(
+        synthetic_arm(PRODUCTION, 200, 0.3, seed=1),
+        synthetic_arm(CHALLENGER, 200, 0.3, seed=2, latency_ms=9.0),
+    )
+    changes = relative_changes(comparison)
+    assert changes["metric"].tolist() == ["Like rate", "Hit rate", "MRR", "Recall@K (later favourites)"]
+    like = comparison.metric("like_rate")
+    assert changes["change"].iloc[0] == pytest.approx(like.difference.value / like.production.value)
+    assert comparison_table(comparison).columns[1] == "verdict"
