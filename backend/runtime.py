@@ -11,10 +11,9 @@ from backend.metrics import Metrics
 from backend.model_cache import ModelCache
 from backend.serving import ModelHolder
 from backend.settings import BackendSettings
-from readcrumbs.blobs import open_blob_store
 from readcrumbs.errors import BlobNotFound, ReadCrumbsError, StoreError, VersionNotFound
 from readcrumbs.events.base import EventStore
-from readcrumbs.registry import CHALLENGER, Registry
+from readcrumbs.registry import CHALLENGER, Registry, open_registry
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ class Runtime:
         else:
             owns_store = False
         store = event_store
-        registry = registry or Registry(open_blob_store(settings.resolved_registry_url))
+        registry = registry or open_registry(settings)
         models = ModelHolder(
             registry,
             settings.model_name,

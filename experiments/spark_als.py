@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
+from experiments import promotion
 from experiments.config import load_config, parse_params
 from experiments.dataset import Dataset
 from experiments.evaluate import evaluate, format_metrics, heldout_evaluation_set
@@ -48,7 +49,7 @@ from readcrumbs.blobs import open_blob_store
 from readcrumbs.errors import ConfigError, DataError, PromotionRefused, ReadCrumbsError
 from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders.als import ALS
-from readcrumbs.registry import Manifest, Registry, fingerprint
+from readcrumbs.registry import Manifest, Registry, fingerprint, open_registry
 from readcrumbs.settings import Settings
 
 if TYPE_CHECKING:
@@ -422,8 +423,7 @@ def train_and_register(
     repeated. ``promote`` then moves ``production`` to the version if it passes the registry's
     gate; a refusal is logged and leaves ``promoted`` False.
     """
-    store_url = settings.resolved_registry_url
-    registry = Registry(open_blob_store(store_url))
+    registry = open_registry(settings)
     full_params = ALS(**params).params
     known = registry.find(settings.model_name, fingerprint(ALS.model_type, full_params, data_version, ENGINE))
     training: SparkTraining | None = None
@@ -435,7 +435,7 @@ def train_and_register(
     promoted = False
     if promote:
         try:
-            registry.promote(settings.model_name, manifest.version)
+            promotion.promote(settings, registry, manifest.version)
             promoted = True
         except PromotionRefused as exc:
             log.warning("not promoted: %s", exc)

@@ -25,11 +25,10 @@ from experiments.config import check_model_type, load_config, parse_params
 from experiments.dataset import Dataset
 from experiments.evaluate import EvaluationSet, Metrics, evaluate, format_metrics, heldout_evaluation_set
 from experiments.tracking import git_commit, tracked_run
-from readcrumbs.blobs import open_blob_store
 from readcrumbs.errors import ReadCrumbsError
 from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders import Recommender, create_model
-from readcrumbs.registry import Manifest, Registry, fingerprint
+from readcrumbs.registry import Manifest, Registry, fingerprint, open_registry
 from readcrumbs.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -147,11 +146,6 @@ def train_and_register(
         "%s: registered v%d (fit %.1f s, evaluate %.1f s)", model_type, manifest.version, fit_s, evaluate_s
     )
     return TrainingResult(manifest, reused=False, seconds={"fit": fit_s, "evaluate": evaluate_s})
-
-
-def open_registry(settings: Settings) -> Registry:
-    """The registry named by the settings (``$READCRUMBS_HOME/registry`` by default)."""
-    return Registry(open_blob_store(settings.resolved_registry_url))
 
 
 def build_parser() -> argparse.ArgumentParser:

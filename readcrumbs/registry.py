@@ -20,9 +20,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from readcrumbs.blobs import BlobStore
+from readcrumbs.blobs import BlobStore, open_blob_store
 from readcrumbs.errors import (
     BlobNotFound,
     ChecksumMismatch,
@@ -30,6 +30,9 @@ from readcrumbs.errors import (
     RegistryError,
     VersionNotFound,
 )
+
+if TYPE_CHECKING:
+    from readcrumbs.settings import Settings
 
 PRODUCTION = "production"
 STAGING = "staging"
@@ -300,6 +303,14 @@ class Registry:
         previous = history.pop()
         self._write_alias(name, alias, previous, history)
         return previous
+
+
+def open_registry(settings: Settings) -> Registry:
+    """The registry the settings name (``READCRUMBS_REGISTRY_URL``, else ``$READCRUMBS_HOME/registry``).
+
+    Every process opens its registry through this, so all of them agree on where it is.
+    """
+    return Registry(open_blob_store(settings.resolved_registry_url))
 
 
 def check_gate(candidate: Manifest, production: Manifest) -> None:

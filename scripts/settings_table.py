@@ -29,6 +29,7 @@ READERS = {
     "SparkSettings": "Spark training",
     "RunSettings": "`make run`",
     "SimulationSettings": "simulated readers",
+    "RetrainSettings": "`make retrain`",
 }
 
 

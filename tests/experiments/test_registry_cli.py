@@ -7,8 +7,7 @@ import json
 import pytest
 
 from experiments import registry_cli
-from experiments.train import open_registry
-from readcrumbs.registry import PRODUCTION, Registry
+from readcrumbs.registry import PRODUCTION, Registry, open_registry
 from readcrumbs.settings import Settings
 
 NAME = "readcrumbs"
