@@ -20,6 +20,7 @@ from readcrumbs.online import (
     CHALLENGER,
     PRODUCTION,
     QUALITY_METRICS,
+    SHADOW,
     ArmComparison,
     ArmOutcomes,
     Estimate,
@@ -47,24 +48,34 @@ class ArmsView:
 
     ``served``: one row per arm seen in the window (``arm``, ``model_versions``, ``requests``,
     ``readers``, ``rated_requests``). ``comparison`` is None when the window has no
-    challenger traffic. ``offline``: one row per offline metric, one column per arm's manifest.
+    challenger traffic; ``shadow`` says it compares shadow-mode lists (Recall@K only, see
+    :func:`readcrumbs.online.arm_outcomes`). ``offline``: one row per offline metric, one column
+    per arm's manifest.
     """
 
     outcomes: dict[str, ArmOutcomes]
     served: pd.DataFrame
     comparison: ArmComparison | None
     offline: pd.DataFrame
+    shadow: bool = False
 
 
 def arm_versions(recent: pd.DataFrame) -> dict[str, list[str]]:
-    """The model versions that answered each arm in ``recent``, newest last."""
-    if recent.empty:
-        return {}
+    """The model versions that answered each arm in ``recent``, oldest first.
+
+    Shadow-mode requests were answered by production (``model_version``); the ``shadow`` arm is
+    the challenger that scored them alongside (``shadow_version``).
+    """
+    versions: dict[str, dict[str, None]] = {}
     ordered = recent.sort_values("ts", kind="stable")
-    return {
-        str(arm): list(dict.fromkeys(group["model_version"].astype("str")))
-        for arm, group in ordered.groupby("arm", sort=True)
-    }
+    shadow_versions = ordered["shadow_version"] if "shadow_version" in ordered else [None] * len(ordered)
+    for arm, version, shadow_version in zip(
+        ordered["arm"], ordered["model_version"], shadow_versions, strict=True
+    ):
+        versions.setdefault(PRODUCTION if arm == SHADOW else str(arm), {})[str(version)] = None
+        if arm == SHADOW and isinstance(shadow_version, str):
+            versions.setdefault(SHADOW, {})[shadow_version] = None
+    return {arm: list(found) for arm, found in sorted(versions.items())}
 
 
 def build_arms(
@@ -90,15 +101,17 @@ def build_arms(
         columns=["arm", "model_versions", "requests", "readers", "rated_requests"],
     )
     comparison = None
-    if CHALLENGER in outcomes:
+    # Split traffic compares the challenger's own readers; shadow mode only its logged lists.
+    contender = CHALLENGER if CHALLENGER in outcomes else SHADOW if SHADOW in outcomes else None
+    if contender is not None:
         comparison = compare_arms(
             outcomes.get(PRODUCTION) or empty_outcomes(PRODUCTION),
-            outcomes[CHALLENGER],
+            outcomes[contender],
             min_readers=min_readers,
             seed=seed,
         )
     offline = offline_side_by_side(registry, versions)
-    return ArmsView(outcomes, served, comparison, offline)
+    return ArmsView(outcomes, served, comparison, offline, shadow=contender == SHADOW)
 
 
 def _arm_order(arm: str) -> tuple[int, str]:
@@ -114,7 +127,7 @@ def offline_side_by_side(registry: RegistryView, versions: dict[str, list[str]])
     by_version = {str(manifest.version): manifest for manifest in registry.manifests}
     chosen: list[tuple[str, Manifest]] = []
     for arm, alias in ((PRODUCTION, registry.production), (CHALLENGER, registry.challenger)):
-        served = versions.get(arm, [])
+        served = versions.get(arm, []) or (versions.get(SHADOW, []) if arm == PRODUCTION else [])
         key = str(alias) if alias is not None else (served[-1] if served else None)
         if key is not None and key in by_version:
             chosen.append((arm, by_version[key]))
