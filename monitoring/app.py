@@ -309,6 +309,11 @@ def arms_section(data: WindowData, registry: RegistryView, controls: Controls) -
             "send it a share of readers with `READCRUMBS_CHALLENGER_SHARE` on the backend."
         )
     else:
+        if view.shadow:
+            st.caption(
+                "Shadow mode: readers saw production's lists only, so the challenger is judged by Recall@K "
+                "of later favourites against the lists it would have shown; its other figures stay empty."
+            )
         banner = {BETTER: st.success, WORSE: st.error}.get(comparison.verdict, st.info)
         banner(f"**{comparison.verdict}** — {comparison.reason}.")
         st.dataframe(comparison_table(comparison), hide_index=True, key="arms_table")
@@ -335,6 +340,9 @@ def arms_section(data: WindowData, registry: RegistryView, controls: Controls) -
             f"yet distinguishable*. Nothing is decided until each arm has {min_readers} readers. The "
             "overall verdict weighs like rate, hit rate, MRR and Recall@K (latency is shown beside them): "
             "worse when any is significantly worse, better when one is better and none worse.\n"
+            "- In **shadow mode** (`READCRUMBS_CHALLENGER_MODE=shadow`) readers see production's list only, "
+            "so those requests count as production's, and the challenger is compared by Recall@K of "
+            "later favourites against the lists it would have shown (arm `shadow`).\n"
             "- `registry_cli promote <version> --online` uses the same comparison."
         )
 

@@ -19,6 +19,8 @@ from monitoring.models import RegistryView
 from readcrumbs.online import (
     CHALLENGER,
     PRODUCTION,
+    QUALITY_METRICS,
+    SHADOW,
     ArmComparison,
     ArmOutcomes,
     Estimate,
@@ -46,24 +48,34 @@ class ArmsView:
 
     ``served``: one row per arm seen in the window (``arm``, ``model_versions``, ``requests``,
     ``readers``, ``rated_requests``). ``comparison`` is None when the window has no
-    challenger traffic. ``offline``: one row per offline metric, one column per arm's manifest.
+    challenger traffic; ``shadow`` says it compares shadow-mode lists (Recall@K only, see
+    :func:`readcrumbs.online.arm_outcomes`). ``offline``: one row per offline metric, one column
+    per arm's manifest.
     """
 
     outcomes: dict[str, ArmOutcomes]
     served: pd.DataFrame
     comparison: ArmComparison | None
     offline: pd.DataFrame
+    shadow: bool = False
 
 
 def arm_versions(recent: pd.DataFrame) -> dict[str, list[str]]:
-    """The model versions that answered each arm in ``recent``, newest last."""
-    if recent.empty:
-        return {}
+    """The model versions that answered each arm in ``recent``, oldest first.
+
+    Shadow-mode requests were answered by production (``model_version``); the ``shadow`` arm is
+    the challenger that scored them alongside (``shadow_version``).
+    """
+    versions: dict[str, dict[str, None]] = {}
     ordered = recent.sort_values("ts", kind="stable")
-    return {
-        str(arm): list(dict.fromkeys(group["model_version"].astype("str")))
-        for arm, group in ordered.groupby("arm", sort=True)
-    }
+    shadow_versions = ordered["shadow_version"] if "shadow_version" in ordered else [None] * len(ordered)
+    for arm, version, shadow_version in zip(
+        ordered["arm"], ordered["model_version"], shadow_versions, strict=True
+    ):
+        versions.setdefault(PRODUCTION if arm == SHADOW else str(arm), {})[str(version)] = None
+        if arm == SHADOW and isinstance(shadow_version, str):
+            versions.setdefault(SHADOW, {})[shadow_version] = None
+    return {arm: list(found) for arm, found in sorted(versions.items())}
 
 
 def build_arms(
@@ -89,15 +101,17 @@ def build_arms(
         columns=["arm", "model_versions", "requests", "readers", "rated_requests"],
     )
     comparison = None
-    if CHALLENGER in outcomes:
+    # Split traffic compares the challenger's own readers; shadow mode only its logged lists.
+    contender = CHALLENGER if CHALLENGER in outcomes else SHADOW if SHADOW in outcomes else None
+    if contender is not None:
         comparison = compare_arms(
             outcomes.get(PRODUCTION) or empty_outcomes(PRODUCTION),
-            outcomes[CHALLENGER],
+            outcomes[contender],
             min_readers=min_readers,
             seed=seed,
         )
     offline = offline_side_by_side(registry, versions)
-    return ArmsView(outcomes, served, comparison, offline)
+    return ArmsView(outcomes, served, comparison, offline, shadow=contender == SHADOW)
 
 
 def _arm_order(arm: str) -> tuple[int, str]:
@@ -113,7 +127,7 @@ def offline_side_by_side(registry: RegistryView, versions: dict[str, list[str]])
     by_version = {str(manifest.version): manifest for manifest in registry.manifests}
     chosen: list[tuple[str, Manifest]] = []
     for arm, alias in ((PRODUCTION, registry.production), (CHALLENGER, registry.challenger)):
-        served = versions.get(arm, [])
+        served = versions.get(arm, []) or (versions.get(SHADOW, []) if arm == PRODUCTION else [])
         key = str(alias) if alias is not None else (served[-1] if served else None)
         if key is not None and key in by_version:
             chosen.append((arm, by_version[key]))
@@ -122,7 +136,7 @@ def offline_side_by_side(registry: RegistryView, versions: dict[str, list[str]])
         row: dict[str, object] = {"metric": f"{protocol} {name}"}
         for arm, manifest in chosen:
             value = manifest.metric(protocol, name)
-            row[f"{arm} v{manifest.version}"] = math.nan if value is None else value
+            row[f"{arm} v{manifest.version}"] = math.nan if value is None else round(value, 4)
         rows.append(row)
     return pd.DataFrame(rows, columns=["metric", *(f"{arm} v{m.version}" for arm, m in chosen)])
 
@@ -149,6 +163,12 @@ def format_estimate(estimate: Estimate, kind: str, signed: bool = False) -> str:
     return f"{value} [{_format(estimate.low, kind)}, {_format(estimate.high, kind)}]"
 
 
+def _p_value(p_value: float) -> str:
+    if math.isnan(p_value):
+        return "—"
+    return "< 0.001" if p_value < 0.001 else f"{p_value:.3f}"
+
+
 def _kind(metric: MetricComparison) -> str:
     return {"like_rate": "percent", "hit_rate": "percent", "recall": "percent", "latency": "ms"}.get(
         metric.name, "number"
@@ -156,34 +176,37 @@ def _kind(metric: MetricComparison) -> str:
 
 
 def comparison_table(comparison: ArmComparison) -> pd.DataFrame:
-    """One row per metric: both arms and the difference with intervals, p-value, method, verdict."""
+    """One row per metric: verdict, both arms and the difference with intervals, p-value, method."""
     rows = []
     for metric in comparison.metrics:
         kind = _kind(metric)
         rows.append(
             {
                 "metric": metric.label,
+                "verdict": metric.verdict,
                 "production": format_estimate(metric.production, kind),
                 "challenger": format_estimate(metric.challenger, kind),
                 "difference": format_estimate(metric.difference, kind, signed=True),
-                "p-value": "—" if math.isnan(metric.p_value) else f"{metric.p_value:.3g}",
+                "p-value": _p_value(metric.p_value),
                 "test": metric.method,
-                "verdict": metric.verdict,
             }
         )
     return pd.DataFrame(
-        rows, columns=["metric", "production", "challenger", "difference", "p-value", "test", "verdict"]
+        rows, columns=["metric", "verdict", "production", "challenger", "difference", "p-value", "test"]
     )
 
 
 def relative_changes(comparison: ArmComparison) -> pd.DataFrame:
-    """Each metric's challenger − production as a share of production's value, with its interval.
+    """Each quality metric's challenger − production as a share of production's value, with its interval.
 
     Columns ``metric``, ``change``, ``low``, ``high`` (fractions: 0.1 = 10 % higher), ``verdict``;
-    metrics whose production value is zero or undefined are left out.
+    latency (on another scale; it is in the table) and metrics whose production value is zero or
+    undefined are left out.
     """
     rows = []
     for metric in comparison.metrics:
+        if metric.name not in QUALITY_METRICS:
+            continue
         base = metric.production.value
         if math.isnan(base) or base == 0 or math.isnan(metric.difference.value):
             continue

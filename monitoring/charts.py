@@ -107,8 +107,8 @@ VERDICT_COLOURS = {"challenger better": "green", "challenger worse": "red"}
 
 
 def arm_changes(changes: pd.DataFrame) -> go.Figure:
-    """Challenger against production per metric: relative change with its interval, zero marked."""
-    figure = _figure("Challenger vs production (change relative to production)")
+    """Challenger against production per quality metric: relative change with its interval, zero marked."""
+    figure = _figure("Challenger vs production: quality, change relative to production")
     figure.add_scatter(
         x=changes["change"] * 100,
         y=changes["metric"],

@@ -27,6 +27,8 @@ RECENT_COLUMNS = (
     "model_version",
     "arm",
     "latency_ms",
+    "shadow_version",
+    "shadow_prediction_ids",
     "item_ids",
     "prediction_ids",
     "unknown",

@@ -172,6 +172,11 @@ def arm_outcomes(
 ) -> dict[str, ArmOutcomes]:
     """Reduce logged predictions and feedback (oldest first) to each arm's outcomes.
 
+    Shadow-mode requests (arm ``shadow``) showed production's list, so they count as
+    production's; the challenger's lists they logged (``shadow_prediction_ids``) make a
+    ``shadow`` arm that has readers and later favourites only (readers never saw those lists, so
+    no votes or latency judge it).
+
     ``k`` is the K of Recall@K of later favourites. A reader's *later favourite* is a book in the
     ``item_ids`` of one of their predictions that none of their earlier predictions sent; it
     counts for each arm that had answered the reader before, and is a hit for that arm when one
@@ -190,7 +195,9 @@ def arm_outcomes(
     sent_before: dict[int, set[int]] = {}
     shown_before: dict[int, dict[str, set[int]]] = {}  # reader -> arm -> top-k books shown so far
     for prediction in served:
-        arm = arm_of(prediction)
+        logged_arm = arm_of(prediction)
+        # A shadow request showed production's list: its reader and votes judge production.
+        arm = PRODUCTION if logged_arm == SHADOW else logged_arm
         reader = reader_codes.setdefault(prediction.userid, len(reader_codes))
         arm_columns = columns.setdefault(arm, {name: [] for name in _COLUMNS})
         arm_columns["request_reader"].append(reader)
@@ -217,6 +224,11 @@ def arm_outcomes(
                     favourites["favourite_hit"].append(book in books)
         sent_before.setdefault(reader, set()).update(sent)
         shown_before.setdefault(reader, {}).setdefault(arm, set()).update(shown[:k])
+        if logged_arm == SHADOW:
+            # What the challenger would have shown: enough for Recall@K of later favourites only.
+            would_show = [int(book) for book in getattr(prediction, "shadow_prediction_ids", None) or []]
+            columns.setdefault(SHADOW, {name: [] for name in _COLUMNS})["request_reader"].append(reader)
+            shown_before[reader].setdefault(SHADOW, set()).update(would_show[:k])
     return {arm: _outcomes(arm, values) for arm, values in columns.items()}
 
 
@@ -534,7 +546,7 @@ def compare_arms(
         "Mean latency (ms)",
         BOOTSTRAP_REQUESTS,
         False,
-        [(np.arange(arm.requests), arm.latency_ms, np.ones(arm.requests)) for arm in arms],
+        [(np.arange(len(arm.latency_ms)), arm.latency_ms, np.ones(len(arm.latency_ms))) for arm in arms],
     )
     verdict, reason = _overall(metrics, production.readers, challenger.readers, min_readers)
     return ArmComparison(

@@ -1,7 +1,8 @@
 """The dashboard's quality figures equal the simulator's ground truth, on SQLite and DynamoDB.
 
-A real model is trained on a tiny goodbooks-10k (the real pipeline), served by a real uvicorn
-backend logging to SQLite or to DynamoDB (moto's server on 127.0.0.1), and the simulated
+Two real models are trained on a tiny goodbooks-10k (the real pipeline); the better one is
+production, the other the challenger, served to half the readers by a real uvicorn backend
+logging to SQLite or to DynamoDB (moto's server on 127.0.0.1), and the simulated
 readers (:mod:`experiments.simulate`) use it over HTTP. Their ground truth comes only from what
 they sent and received; the dashboard's figures (:func:`monitoring.report.build_report`) and the
 arm comparison's (:func:`readcrumbs.online.arm_outcomes`) come only from the event store. They
@@ -28,8 +29,10 @@ from monitoring.loading import load_window
 from monitoring.models import load_registry_view
 from monitoring.report import ReportOptions, build_report
 from monitoring.windows import Window
+from readcrumbs.blobs.local import FolderBlobStore
 from readcrumbs.events import open_event_store
-from readcrumbs.online import arm_outcomes
+from readcrumbs.online import CHALLENGER, arm_outcomes
+from readcrumbs.registry import PRODUCTION, Registry
 from readcrumbs.settings import Settings
 from tests.backend.conftest import make_settings
 from tests.backend.live import serve_in_thread
@@ -99,10 +102,17 @@ def simulated(tmp_path: Path, events_url: str, monkeypatch: pytest.MonkeyPatch) 
         registry_url=registry_url,
         events_url=events_url,
     )
-    assert pipeline.main(["--models", "ease"], settings=settings) == 0
+    assert pipeline.main(["--models", "ease,popularity"], settings=settings) == 0
+    registry = Registry(FolderBlobStore(tmp_path / "registry"))
+    production = registry.alias("readcrumbs", PRODUCTION)
+    registry.set_alias(
+        "readcrumbs", CHALLENGER, next(v for v in registry.versions("readcrumbs") if v != production)
+    )
     readers, _ = load_readers(settings, PLAN, run="test")
     assert len(readers) == PLAN.readers
-    backend = make_settings(tmp_path / "home", registry_url=registry_url, events_url=events_url)
+    backend = make_settings(
+        tmp_path / "home", registry_url=registry_url, events_url=events_url, challenger_share=0.5
+    )
     with serve_in_thread(create_app(backend)) as url:
         visits, counters = asyncio.run(
             run_simulation(url, readers, PLAN, rate=500, concurrency=4, return_after_s=0.05, progress=False)
@@ -148,8 +158,9 @@ def test_the_dashboard_reads_the_simulators_ground_truth(simulated: Simulated) -
     assert (recall.added, recall.hits) == (total.favourites_added, total.favourites_hit)
     assert recall.recall == pytest.approx(total.recall, abs=1e-12)
 
-    # Per model version (the versions table) and per arm (the arm comparison).
+    # Per model version (the versions table) and per arm (the arm comparison): both arms served.
     served = [key for key in truth if key != (ALL, ALL)]
+    assert {arm for _, arm in served} == {PRODUCTION, CHALLENGER}
     for version, arm in served:
         row = report.versions.loc[report.versions["model_version"] == version].iloc[0]
         expected = truth[(version, arm)]

@@ -160,3 +160,49 @@ def test_relative_changes_leave_out_what_production_cannot_scale():
     comparison = compare_arms(empty_outcomes(PRODUCTION), empty_outcomes(CHALLENGER), min_readers=1)
     assert relative_changes(comparison).empty
     assert comparison_table(comparison)["production"].tolist() == ["—"] * 5
+
+
+def test_relative_changes_cover_the_quality_metrics_only():
+    from tests.readcrumbs.test_online import synthetic_arm
+
+    comparison = compare_arms(
+        synthetic_arm(PRODUCTION, 200, 0.3, seed=1),
+        synthetic_arm(CHALLENGER, 200, 0.3, seed=2, latency_ms=9.0),
+    )
+    changes = relative_changes(comparison)
+    assert changes["metric"].tolist() == ["Like rate", "Hit rate", "MRR", "Recall@K (later favourites)"]
+    like = comparison.metric("like_rate")
+    assert changes["change"].iloc[0] == pytest.approx(like.difference.value / like.production.value)
+    assert comparison_table(comparison).columns[1] == "verdict"
+
+
+def test_shadow_mode_compares_the_logged_lists_by_recall(monkeypatch, tmp_path: Path, with_challenger: Path):
+    store = SqliteEventStore(tmp_path / "events.db")
+    records = []
+    for reader in range(3):
+        userid = f"reader-{reader}"
+        first = prediction(f"s{reader}a", 0, userid, item_ids=[1], prediction_ids=[10, 11], model_version="2")
+        later = prediction(f"s{reader}b", 0, userid, item_ids=[1, 21], prediction_ids=[12], model_version="2")
+        for record, minutes, would_show in ((first, 30, [20, 21]), (later, 20, [22])):
+            records.append(
+                dataclasses.replace(
+                    record,
+                    ts=minutes_ago(minutes),
+                    arm="shadow",
+                    shadow_version="1",
+                    shadow_prediction_ids=would_show,
+                    shadow_scores=[0.5] * len(would_show),
+                )
+            )
+    store.write_predictions(records)
+    store.close()
+    point_at(monkeypatch, tmp_path / "events.db", with_challenger)
+    page = run_page(min_readers=1)
+    assert any("Shadow mode" in caption.value for caption in page.caption)
+    served = frame_with(page, "model_versions").set_index("arm")
+    assert served.loc[PRODUCTION, "model_versions"] == "2" and served.loc["shadow", "model_versions"] == "1"
+    rows = frame_with(page, "verdict").set_index("metric")
+    assert rows.loc["Recall@K (later favourites)", "production"].startswith("0.0%")
+    assert rows.loc["Recall@K (later favourites)", "challenger"].startswith("100.0%")
+    assert rows.loc["Like rate", "challenger"] == "—"
+    assert arm_versions(pd.DataFrame({"ts": [], "arm": [], "model_version": []})) == {}

@@ -15,6 +15,7 @@ from readcrumbs.online import (
     BOOTSTRAP_READERS,
     CHALLENGER,
     PRODUCTION,
+    SHADOW,
     UNDECIDED,
     WORSE,
     Z_TEST,
@@ -39,6 +40,7 @@ class Served:
     prediction_ids: list[int]
     latency_ms: float = 5.0
     arm: str = PRODUCTION
+    shadow_prediction_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,3 +244,19 @@ def test_worse_beyond_refuses_a_negative_drop():
     )
     with pytest.raises(ValueError, match="max_drop"):
         comparison.worse_beyond(-0.1)
+
+
+def test_shadow_requests_judge_production_and_the_challengers_lists_only_by_recall():
+    predictions = [
+        Served("s1", ts(1), "ann", [1], [10, 11], arm=SHADOW, shadow_prediction_ids=(20, 21)),
+        Served("s2", ts(2), "ann", [1, 11, 21, 99], [30], arm=SHADOW, shadow_prediction_ids=(40,)),
+    ]
+    arms = arm_outcomes(predictions, [Voted("s1", 10, 1)], k=10)
+    production, shadow = arms[PRODUCTION], arms[SHADOW]
+    assert production.requests == 2 and production.rated_requests == 1 and production.mrr == 1.0
+    assert production.favourite_hit.tolist() == [True, False, False]  # 11 shown; 21 and 99 not
+    assert shadow.readers == 1 and shadow.rated_requests == 0 and math.isnan(shadow.mean_latency_ms)
+    assert shadow.favourite_hit.tolist() == [False, True, False]  # 21 would have been shown
+    comparison = compare_arms(production, shadow, min_readers=1)
+    assert math.isnan(comparison.metric("like_rate").challenger.value)
+    assert comparison.metric("like_rate").verdict == UNDECIDED
