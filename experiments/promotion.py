@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from experiments.tracking import link_to_model_registry
 from readcrumbs.dataset import Dataset, load_dataset
 from readcrumbs.errors import BlobNotFound, PromotionRefused
 from readcrumbs.events.base import EventStore
-from readcrumbs.events.records import PredictionRecord
+from readcrumbs.events.records import PredictionRecord, to_iso
 from readcrumbs.model_bundle import load_bundle
 from readcrumbs.online import (
     CHALLENGER as CHALLENGER_ARM,
@@ -79,26 +80,32 @@ class OnlineGate:
 
 
 def experiment_predictions(
-    predictions: Sequence[PredictionRecord], production: int, challenger: int
+    predictions: Sequence[PredictionRecord], production: int, challenger: int, since: str | None = None
 ) -> list[PredictionRecord]:
-    """The predictions of the experiment: from the challenger's first answer on, each arm's own version.
+    """The predictions of the experiment, each arm's own version, from ``since`` on.
 
-    Production's answers before the challenger served (another season, other readers) and
-    either arm's answers by other versions (an earlier experiment) would bias the comparison.
+    ``since`` (records' ISO-8601 form): when the challenger version was registered, so no
+    earlier answer can belong to the experiment; None: from the challenger's first answer.
+    Production's answers from before (another season, other readers) and either arm's answers
+    by other versions (an earlier experiment) would bias the comparison. Empty when the
+    challenger never answered.
     """
     challenger_ts = [
         p.ts for p in predictions if p.arm == CHALLENGER_ARM and p.model_version == str(challenger)
     ]
     if not challenger_ts:
         return []
-    start = min(challenger_ts)
+    start = min(challenger_ts) if since is None else since
     wanted = {(PRODUCTION_ARM, str(production)), (CHALLENGER_ARM, str(challenger))}
     return [p for p in predictions if p.ts >= start and (p.arm, p.model_version) in wanted]
 
 
-def online_comparison(gate: OnlineGate, production: int, challenger: int) -> ArmComparison:
-    """Production ``v<production>`` against challenger ``v<challenger>`` from the event store."""
-    predictions = experiment_predictions(gate.store.predictions(), production, challenger)
+def online_comparison(
+    gate: OnlineGate, production: int, challenger: int, since: str | None = None
+) -> ArmComparison:
+    """Production ``v<production>`` against challenger ``v<challenger>`` from the event store (see
+    :func:`experiment_predictions` for ``since``)."""
+    predictions = experiment_predictions(gate.store.predictions(), production, challenger, since)
     start = predictions[0].ts if predictions else None
     feedback = gate.store.feedback(start) if start is not None else []
     outcomes = arm_outcomes(predictions, feedback, gate.k)
@@ -110,21 +117,27 @@ def online_comparison(gate: OnlineGate, production: int, challenger: int) -> Arm
     )
 
 
-def check_online(gate: OnlineGate, production: int, challenger: int) -> str:
-    """A one-line summary when challenger ``v<challenger>`` may replace production; else PromotionRefused."""
-    comparison = online_comparison(gate, production, challenger)
+def check_online(gate: OnlineGate, production: int, challenger: Manifest) -> str:
+    """A one-line summary when ``challenger`` may replace production; else PromotionRefused.
+
+    The experiment starts when the challenger was registered.
+    """
+    since = to_iso(datetime.fromisoformat(challenger.created_at))
+    comparison = online_comparison(gate, production, challenger.version, since)
+    challenger_version = challenger.version
     readers = (
         f"{comparison.production_readers} production / {comparison.challenger_readers} challenger readers"
     )
     if not comparison.enough_readers:
         raise PromotionRefused(
-            f"online comparison of v{challenger} with production v{production} has {readers}; "
-            f"it needs {gate.min_readers} on each arm (serve it as challenger longer)"
+            f"online comparison of v{challenger_version} with production v{production} has {readers}; "
+            f"it needs {gate.min_readers} on each arm (serve it as challenger longer, in split mode: "
+            "shadow mode shows readers production's lists only)"
         )
     worse = comparison.worse_beyond(gate.max_drop)
     if worse:
         raise PromotionRefused(
-            f"online, v{challenger} may be worse than production v{production} by more than "
+            f"online, v{challenger_version} may be worse than production v{production} by more than "
             f"{gate.max_drop:.0%} on {', '.join(worse)} ({readers}; {comparison.verdict})"
         )
     return f"online: not worse than production beyond {gate.max_drop:.0%} ({readers}; {comparison.verdict})"
@@ -214,7 +227,7 @@ def promote(
                 offline_gate(settings, registry, candidate, registry.manifest(name, current), held_out)
             )
         if online is not None:
-            notes.append(check_online(online, current, version))
+            notes.append(check_online(online, current, candidate))
     registry.promote(name, version, force=True)  # the gates above decided
     if registry.alias(name, CHALLENGER) == version:
         registry.clear_alias(name, CHALLENGER)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,7 @@ from experiments.ground_truth import Visit
 from experiments.promotion import OnlineGate, online_comparison
 from experiments.retrain import RetrainSettings
 from experiments.simulate import Plan, load_readers, run_simulation
+from readcrumbs.events.records import to_iso
 from readcrumbs.events.sqlite import SqliteEventStore
 from readcrumbs.registry import CHALLENGER, PRODUCTION, open_registry
 from tests.backend.conftest import make_settings
@@ -95,10 +97,14 @@ def test_serve_simulate_retrain_challenge_compare_promote_reload(
         # The online comparison, then the promotion it allows; the poll serves v2 as production.
         store = SqliteEventStore(events_path)
         try:
-            comparison = online_comparison(OnlineGate(store, min_readers=1), production=1, challenger=2)
+            since = to_iso(datetime.fromisoformat(registry.manifest("readcrumbs", 2).created_at))
+            comparison = online_comparison(OnlineGate(store, min_readers=1), 1, 2, since)
         finally:
             store.close()
-        assert comparison.production_readers + comparison.challenger_readers == PLAN.readers
+        # The experiment starts when v2 was registered: exactly the second simulation's readers.
+        readers = {arm: {v.userid for v in during if v.arm == arm} for arm in ("production", "challenger")}
+        assert comparison.challenger_readers == len(readers["challenger"])
+        assert comparison.production_readers == len(readers["production"])
         # Ten readers give wide intervals: a loose --max-drop lets the tiny run through, while the
         # offline gate (production re-evaluated on v2's feedback-merged split) applies in full.
         code = registry_cli.main(

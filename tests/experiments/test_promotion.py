@@ -14,7 +14,8 @@ from tests.experiments.test_registry_cli import NAME, register
 
 
 def _ts(second: int) -> str:
-    return f"2026-11-28T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}.000Z"
+    # After the versions are registered (now): the experiment starts at registration.
+    return f"2099-11-28T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}.000Z"
 
 
 def _traffic(
@@ -118,3 +119,6 @@ def test_the_experiment_starts_with_the_challengers_first_answer_and_keeps_each_
     # From 201 on: challenger v2's 4 answers, production's at 201 (reader 0's return), 202 and 203.
     assert min(p.ts for p in kept) == _ts(201) and len(kept) == 7
     assert experiment_predictions(store.predictions(), production=1, challenger=9) == []
+    # From the challenger's registration on: production's answers at 200 count too.
+    since = experiment_predictions(store.predictions(), production=1, challenger=2, since=_ts(150))
+    assert min(p.ts for p in since) == _ts(200) and len(since) == 8
