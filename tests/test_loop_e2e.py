@@ -83,6 +83,9 @@ def test_serve_simulate_retrain_challenge_compare_promote_reload(
         before = _simulate(url, settings, run="before")
         assert {(v.model_version, v.arm) for v in before} == {("1", "production")}
 
+        # Manifests date a version to the second and the experiment starts then: let that second
+        # come after the first simulation's last answer.
+        time.sleep(1.05)
         # Retrain with the readers' feedback; the new version becomes the challenger.
         assert retrain.main([], settings=settings) == 0
         assert "v2 is now challenger" in capsys.readouterr().out
