@@ -184,8 +184,10 @@ def _checker(spec: RecordField) -> Callable[[Any], Any]:
     return check
 
 
-_PREDICTION_CHECKS = tuple((f.name, _checker(f)) for f in prediction_fields())
-_FEEDBACK_CHECKS = tuple((f.name, _checker(f)) for f in feedback_fields())
+_PREDICTION_VALUES = operator.attrgetter(*PREDICTION_FIELDS)
+_PREDICTION_CHECKS = tuple(_checker(f) for f in prediction_fields())
+_FEEDBACK_VALUES = operator.attrgetter(*FEEDBACK_FIELDS)
+_FEEDBACK_CHECKS = tuple(_checker(f) for f in feedback_fields())
 
 
 def normalize_prediction(record: PredictionRecord) -> PredictionRecord:
@@ -193,14 +195,18 @@ def normalize_prediction(record: PredictionRecord) -> PredictionRecord:
 
     The copy owns its lists, so a store never shares mutable state with its caller.
     """
-    return PredictionRecord(*[check(getattr(record, name)) for name, check in _PREDICTION_CHECKS])
+    return PredictionRecord(
+        *[check(value) for check, value in zip(_PREDICTION_CHECKS, _PREDICTION_VALUES(record), strict=True)]
+    )
 
 
 def normalize_feedback(record: FeedbackRecord) -> FeedbackRecord:
     """A checked copy of ``record`` with plain Python types."""
     if record.value not in (1, -1):
         raise ValueError(f"feedback value must be +1 or -1, got {record.value!r}")
-    return FeedbackRecord(*[check(getattr(record, name)) for name, check in _FEEDBACK_CHECKS])
+    return FeedbackRecord(
+        *[check(value) for check, value in zip(_FEEDBACK_CHECKS, _FEEDBACK_VALUES(record), strict=True)]
+    )
 
 
 def copy_prediction(record: PredictionRecord) -> PredictionRecord:
