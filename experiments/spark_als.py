@@ -46,7 +46,14 @@ from experiments.registration import evaluate_and_register, registered_before, t
 from experiments.spark_params import ALS_PARAM_NAMES, LikeCounts, SparkALSParams, to_spark
 from experiments.tracking import git_commit, tracked_run
 from readcrumbs.blobs import open_blob_store
-from readcrumbs.dataset import Dataset
+from readcrumbs.dataset import (
+    CATALOGUE_FILE,
+    HELDOUT_FILE,
+    INTERACTIONS_FILE,
+    TRAINING_SIGNAL_FILE,
+    Dataset,
+    dataset_key,
+)
 from readcrumbs.errors import ConfigError, DataError, PromotionRefused, ReadCrumbsError
 from readcrumbs.recommenders.als import ALS
 from readcrumbs.registry import Manifest, Registry, open_registry
@@ -214,18 +221,18 @@ def read_stage_parquet(spark: SparkSession, store_url: str, data_version: str, f
     S3A connector, no access).
     """
     try:
-        return spark.read.parquet(parquet_uri(store_url, f"data/{data_version}/{file}"))
+        return spark.read.parquet(parquet_uri(store_url, dataset_key(data_version, file)))
     except Exception as exc:  # AnalysisException: missing path; Py4JJavaError: no s3a connector
         raise DataError(f"Spark cannot read data version {data_version} from {store_url}: {exc}") from exc
 
 
 def training_likes(spark: SparkSession, store_url: str, data_version: str) -> DataFrame:
     """The training signal of every user who is not held out: ``user_id``, ``book_id`` (int64)."""
-    signal = f"data/{data_version}/training_signal.parquet"
+    signal = dataset_key(data_version, TRAINING_SIGNAL_FILE)
     # Data versions written before the training signal existed train on the likes alone.
-    file = "training_signal.parquet" if open_blob_store(store_url).exists(signal) else "interactions.parquet"
+    file = TRAINING_SIGNAL_FILE if open_blob_store(store_url).exists(signal) else INTERACTIONS_FILE
     likes = read_stage_parquet(spark, store_url, data_version, file)
-    heldout = read_stage_parquet(spark, store_url, data_version, "heldout_users.parquet")
+    heldout = read_stage_parquet(spark, store_url, data_version, HELDOUT_FILE)
     # Held-out users are the evaluation's readers: training on them would leak the answers.
     return likes.select("user_id", "book_id").join(heldout.select("user_id"), "user_id", "left_anti")
 
@@ -237,9 +244,9 @@ def evaluation_dataset(spark: SparkSession, store_url: str, data_version: str) -
     not grow with the training data.
     """
     store = open_blob_store(store_url)
-    catalogue = pd.read_parquet(io.BytesIO(store.read(f"data/{data_version}/catalogue.parquet")))
-    likes = read_stage_parquet(spark, store_url, data_version, "interactions.parquet")
-    heldout = read_stage_parquet(spark, store_url, data_version, "heldout_users.parquet").select("user_id")
+    catalogue = pd.read_parquet(io.BytesIO(store.read(dataset_key(data_version, CATALOGUE_FILE))))
+    likes = read_stage_parquet(spark, store_url, data_version, INTERACTIONS_FILE)
+    heldout = read_stage_parquet(spark, store_url, data_version, HELDOUT_FILE).select("user_id")
     readers = np.array([row["user_id"] for row in heldout.collect()], dtype=np.int64)
     rows = likes.join(heldout, "user_id").select("user_id", "book_id").collect()
     interactions = pd.DataFrame(

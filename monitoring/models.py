@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from readcrumbs.blobs import BlobStore, open_blob_store
+from readcrumbs.dataset import CATALOGUE_FILE, dataset_key
 from readcrumbs.errors import ReadCrumbsError
 from readcrumbs.online import CHALLENGER
 from readcrumbs.registry import PRODUCTION, Manifest, Registry
@@ -49,7 +50,7 @@ def version_key(model_version: str) -> str:
 
 def read_catalogue(store: BlobStore, data_version: str) -> pd.DataFrame:
     """``data/<data_version>/catalogue.parquet``, only the columns the dashboard uses."""
-    data = store.read(f"data/{data_version}/catalogue.parquet")
+    data = store.read(dataset_key(data_version, CATALOGUE_FILE))
     return pd.read_parquet(io.BytesIO(data), columns=list(CATALOGUE_COLUMNS))
 
 

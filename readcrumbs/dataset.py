@@ -93,6 +93,19 @@ class Dataset:
         return np.setdiff1d(users, self.heldout_users)
 
 
+# The files of one data version, under data/<version>/ in the artifact store.
+INTERACTIONS_FILE = "interactions.parquet"
+TRAINING_SIGNAL_FILE = "training_signal.parquet"
+CATALOGUE_FILE = "catalogue.parquet"
+HELDOUT_FILE = "heldout_users.parquet"
+INFO_FILE = "data.json"  # written last: its presence marks a complete version
+
+
+def dataset_key(version: str, file: str) -> str:
+    """The artifact-store key of one file of data version ``version`` (``data/<version>/<file>``)."""
+    return f"data/{version}/{file}"
+
+
 def _parquet(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
@@ -101,35 +114,34 @@ def _parquet(frame: pd.DataFrame) -> bytes:
 
 def save_dataset(store: BlobStore, dataset: Dataset) -> None:
     """Write a dataset under ``data/<version>/``; ``data.json`` last marks it complete."""
-    prefix = f"data/{dataset.version}"
-    store.write(f"{prefix}/interactions.parquet", _parquet(dataset.interactions))
+    version = dataset.version
+    store.write(dataset_key(version, INTERACTIONS_FILE), _parquet(dataset.interactions))
     if dataset.training_signal is not None:
-        store.write(f"{prefix}/training_signal.parquet", _parquet(dataset.training_signal))
-    store.write(f"{prefix}/catalogue.parquet", _parquet(dataset.catalogue))
+        store.write(dataset_key(version, TRAINING_SIGNAL_FILE), _parquet(dataset.training_signal))
+    store.write(dataset_key(version, CATALOGUE_FILE), _parquet(dataset.catalogue))
     heldout = pd.DataFrame({"user_id": dataset.heldout_users.astype(np.int64)})
-    store.write(f"{prefix}/heldout_users.parquet", _parquet(heldout))
-    store.write(f"{prefix}/data.json", json.dumps(dataset.info, indent=2, sort_keys=True).encode())
+    store.write(dataset_key(version, HELDOUT_FILE), _parquet(heldout))
+    store.write(dataset_key(version, INFO_FILE), json.dumps(dataset.info, indent=2, sort_keys=True).encode())
 
 
 def dataset_exists(store: BlobStore, version: str) -> bool:
     """Whether a complete dataset of that version is stored."""
-    return store.exists(f"data/{version}/data.json")
+    return store.exists(dataset_key(version, INFO_FILE))
 
 
 def load_dataset(store: BlobStore, version: str) -> Dataset:
     """Read back what :func:`save_dataset` wrote."""
-    prefix = f"data/{version}"
-    info = json.loads(store.read(f"{prefix}/data.json"))
-    catalogue = pd.read_parquet(io.BytesIO(store.read(f"{prefix}/catalogue.parquet")))
+    info = json.loads(store.read(dataset_key(version, INFO_FILE)))
+    catalogue = pd.read_parquet(io.BytesIO(store.read(dataset_key(version, CATALOGUE_FILE))))
     # Parquet gives list columns back as numpy arrays; the contract says list[str].
     catalogue["genres"] = [list(genres) for genres in catalogue["genres"]]
-    signal_key = f"{prefix}/training_signal.parquet"
+    signal_key = dataset_key(version, TRAINING_SIGNAL_FILE)
     signal = pd.read_parquet(io.BytesIO(store.read(signal_key))) if store.exists(signal_key) else None
     return Dataset(
         version=version,
-        interactions=pd.read_parquet(io.BytesIO(store.read(f"{prefix}/interactions.parquet"))),
+        interactions=pd.read_parquet(io.BytesIO(store.read(dataset_key(version, INTERACTIONS_FILE)))),
         catalogue=catalogue,
-        heldout_users=pd.read_parquet(io.BytesIO(store.read(f"{prefix}/heldout_users.parquet")))[
+        heldout_users=pd.read_parquet(io.BytesIO(store.read(dataset_key(version, HELDOUT_FILE))))[
             "user_id"
         ].to_numpy(dtype=np.int64),
         info=info,
