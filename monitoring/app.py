@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from monitoring import charts, drift, traffic
-from monitoring.arms import build_arms, comparison_table, relative_changes
+from monitoring.arms import ArmsView, build_arms, comparison_table, relative_changes
 from monitoring.loading import WindowData, load_traffic, load_window, only_versions
 from monitoring.models import RegistryView, load_registry_view
 from monitoring.report import Report, ReportOptions, build_report
@@ -97,6 +97,21 @@ def cached_traffic_loader(
         return load_traffic(event_store(url), Window(start, end), bucket, versions)
 
     return load
+
+
+def cached_arms_builder(ttl_s: int) -> Callable[..., ArmsView]:
+    """:func:`build_arms` cached for ``ttl_s`` seconds per ``key`` (its bootstrap takes a moment).
+
+    ``key`` names what the data and registry were read from; they are not hashed themselves.
+    """
+
+    @st.cache_data(ttl=ttl_s, show_spinner="Comparing the arms…", max_entries=8)
+    def build(
+        _data: WindowData, _registry: RegistryView, key: tuple[object, ...], recall_k: int, min_readers: int
+    ) -> ArmsView:
+        return build_arms(_data, _registry, recall_k, min_readers)
+
+    return build
 
 
 @st.cache_data(ttl=120, show_spinner="Reading the registry…", max_entries=4)
@@ -288,7 +303,9 @@ def quality_section(report: Report, controls: Controls) -> None:
         )
 
 
-def arms_section(data: WindowData, registry: RegistryView, controls: Controls) -> None:
+def arms_section(
+    data: WindowData, registry: RegistryView, controls: Controls, key: tuple[object, ...], ttl_s: int
+) -> None:
     """Production and challenger side by side: online figures, intervals, verdict, offline metrics."""
     sample_note_for(data)
     min_readers = int(
@@ -300,7 +317,7 @@ def arms_section(data: WindowData, registry: RegistryView, controls: Controls) -
             key="min_readers",
         )
     )
-    view = build_arms(data, registry, controls.recall_k, min_readers)
+    view = cached_arms_builder(ttl_s)(data, registry, key, controls.recall_k, min_readers)
     st.dataframe(view.served, hide_index=True, key="arms_served")
     comparison = view.comparison
     if comparison is None:
@@ -499,7 +516,16 @@ def main() -> None:
     with quality_tab:
         quality_section(report, controls)
     with arms_tab:
-        arms_section(data, registry, controls)
+        key = (
+            events_url,
+            controls.window.start,
+            controls.window.end,
+            controls.sample_size,
+            tuple(versions or ()),
+            registry.production,
+            registry.challenger,
+        )
+        arms_section(data, registry, controls, key, settings.dashboard_cache_ttl_s)
     with catalogue_tab:
         catalogue_section(report)
     with drift_tab:
