@@ -169,8 +169,13 @@ def version_filter(data: WindowData, registry: RegistryView) -> list[str] | None
     if not served:
         return None
     label = "Model versions"
-    if registry.production is not None:
-        label += f" (production: {registry.production})"
+    aliases = [
+        f"{alias}: {version}"
+        for alias, version in (("production", registry.production), ("challenger", registry.challenger))
+        if version is not None
+    ]
+    if aliases:
+        label += f" ({', '.join(aliases)})"
     chosen = st.sidebar.multiselect(label, served, default=served, key="versions")
     return None if set(chosen) == set(served) else list(chosen)
 
