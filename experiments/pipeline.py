@@ -23,11 +23,11 @@ from pathlib import Path
 
 from experiments.cli import load_settings
 from experiments.config import ModelConfig, load_config, parse_model_list
-from experiments.dataset import Dataset
 from experiments.evaluate import EvaluationSet, floor_ratio, format_metrics, heldout_evaluation_set
 from experiments.promotion import promote
 from experiments.tracking import link_to_model_registry
 from experiments.train import TrainingResult, train_and_register, training_likes
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import PromotionRefused, ReadCrumbsError
 from readcrumbs.registry import (
     GATE_METRIC,

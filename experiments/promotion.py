@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.dataset import Dataset, load_dataset
 from experiments.evaluate import EvaluationSet, evaluate, heldout_evaluation_set
 from experiments.tracking import link_to_model_registry
+from readcrumbs.dataset import Dataset, load_dataset
 from readcrumbs.errors import BlobNotFound, PromotionRefused
 from readcrumbs.events.base import EventStore
 from readcrumbs.events.records import PredictionRecord

@@ -33,9 +33,9 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import NoDecode
 
 from experiments.config import ModelConfig, check_model_type, load_config, parse_model_list
-from experiments.dataset import Dataset
 from experiments.pipeline import PipelineResult, choose_best, format_result, run_pipeline
 from experiments.promotion import submit_challenger
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, ReadCrumbsError
 from readcrumbs.registry import PRODUCTION, STAGING, Registry, open_registry
 from readcrumbs.settings import Settings

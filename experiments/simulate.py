@@ -41,9 +41,9 @@ from tqdm import tqdm
 
 from experiments.data.source import read_source
 from experiments.data.validate import keep_highest
-from experiments.dataset import load_dataset
 from experiments.ground_truth import Visit, format_truth, ground_truth
 from readcrumbs.blobs import open_blob_store
+from readcrumbs.dataset import load_dataset
 from readcrumbs.errors import DataError, ReadCrumbsError, RequestRejected, ServiceError, ServiceUnavailable
 from readcrumbs.registry import PRODUCTION, Registry
 from readcrumbs.settings import Settings

@@ -41,15 +41,15 @@ from pydantic import Field, ValidationError, field_validator
 
 from experiments import promotion
 from experiments.config import load_config, parse_params
-from experiments.dataset import Dataset
-from experiments.evaluate import evaluate, format_metrics, heldout_evaluation_set
+from experiments.evaluate import format_metrics, heldout_evaluation_set
+from experiments.registration import evaluate_and_register, registered_before, training_config
 from experiments.spark_params import ALS_PARAM_NAMES, LikeCounts, SparkALSParams, to_spark
 from experiments.tracking import git_commit, tracked_run
 from readcrumbs.blobs import open_blob_store
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, DataError, PromotionRefused, ReadCrumbsError
-from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders.als import ALS
-from readcrumbs.registry import Manifest, Registry, fingerprint, open_registry
+from readcrumbs.registry import Manifest, Registry, open_registry
 from readcrumbs.settings import Settings
 
 if TYPE_CHECKING:
@@ -425,7 +425,7 @@ def train_and_register(
     """
     registry = open_registry(settings)
     full_params = ALS(**params).params
-    known = registry.find(settings.model_name, fingerprint(ALS.model_type, full_params, data_version, ENGINE))
+    known = registered_before(registry, settings, ALS.model_type, full_params, data_version, ENGINE)
     training: SparkTraining | None = None
     if known is not None:
         log.info("v%d already has these parameters, data and engine; not training again", known.version)
@@ -448,47 +448,20 @@ def _train_evaluate_register(
     store_url = settings.resolved_registry_url
     dataset = evaluation_dataset(spark, store_url, data_version)
     evaluation = heldout_evaluation_set(dataset, settings.seed)
-    commit = git_commit()
-    config = {
-        "model_type": ALS.model_type,
-        "params": params,
-        "engine": ENGINE,
-        "data_version": data_version,
-        "split_id": evaluation.split_id,
-        "git_commit": commit,
-    }
+    config = training_config(ALS.model_type, params, ENGINE, data_version, evaluation.split_id, git_commit())
     name = f"{ALS.model_type}-{ENGINE}-{data_version}"
     with tracked_run(settings, job_type="train", name=name, config=config) as run:
         training = train_als(spark, training_likes(spark, store_url, data_version), dataset.book_ids, params)
-        started = time.perf_counter()
-        metrics = evaluate(training.model, evaluation)
-        evaluate_s = time.perf_counter() - started
-        run.log_metrics(metrics, fit_seconds=training.fit_seconds, evaluate_seconds=evaluate_s)
-        files = bundle_files(training.model, dataset.catalogue)
-        fp = fingerprint(ALS.model_type, params, data_version, ENGINE)
-        artifact = run.log_model(
-            f"{settings.model_name}-{ALS.model_type}",
-            files,
-            metadata={**config, "metrics": metrics},
-            aliases=[f"fp-{fp}"],
-        )
-        manifest = registry.register(
-            settings.model_name,
-            ALS.model_type,
-            files,
-            params=params,
-            metrics=metrics,
-            data_version=data_version,
-            split_id=evaluation.split_id,
-            engine=ENGINE,
-            git_commit=commit,
-            wandb_run=run.path,
-            extra={
-                **training.manifest_extra(),
-                "wandb_artifact": artifact if run.path else None,
-                "fit_seconds": round(training.fit_seconds, 3),
-                "evaluate_seconds": round(evaluate_s, 3),
-            },
+        manifest, _ = evaluate_and_register(
+            settings,
+            registry,
+            run,
+            training.model,
+            dataset.catalogue,
+            evaluation,
+            config,
+            fit_seconds=training.fit_seconds,
+            extra=training.manifest_extra(),
         )
     return manifest, training
 

@@ -9,8 +9,8 @@ import pytest
 
 from experiments import pipeline, train
 from experiments.config import ModelConfig
-from experiments.dataset import Dataset
 from experiments.pipeline import format_result, run_pipeline
+from readcrumbs.dataset import Dataset
 from readcrumbs.registry import PRODUCTION, STAGING, open_registry
 from readcrumbs.settings import Settings
 from tests.experiments import tiny

@@ -9,9 +9,9 @@ import pytest
 import scipy.sparse as sp
 
 from experiments import train
-from experiments.dataset import Dataset
 from experiments.evaluate import heldout_evaluation_set
 from experiments.train import engine_of, fit_model, train_and_register, training_likes
+from readcrumbs.dataset import Dataset
 from readcrumbs.model_bundle import CATALOGUE_FILE, MODEL_FILE, load_bundle
 from readcrumbs.registry import fingerprint, open_registry
 from readcrumbs.settings import Settings
