@@ -42,10 +42,9 @@ from tqdm import tqdm
 from experiments.data.source import read_source
 from experiments.data.validate import keep_highest
 from experiments.ground_truth import Visit, format_truth, ground_truth
-from readcrumbs.blobs import open_blob_store
 from readcrumbs.dataset import load_dataset
 from readcrumbs.errors import DataError, ReadCrumbsError, RequestRejected, ServiceError, ServiceUnavailable
-from readcrumbs.registry import PRODUCTION, Registry
+from readcrumbs.registry import PRODUCTION, open_registry
 from readcrumbs.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,9 +127,9 @@ def plan_readers(
 
 def load_readers(settings: Settings, plan: Plan, run: str) -> tuple[list[Reader], str]:
     """The readers of the production model's data version, and that data version."""
-    store = open_blob_store(settings.resolved_registry_url)
-    manifest = Registry(store).resolve(settings.model_name, PRODUCTION)
-    dataset = load_dataset(store, manifest.data_version)
+    registry = open_registry(settings)
+    manifest = registry.resolve(settings.model_name, PRODUCTION)
+    dataset = load_dataset(registry.store, manifest.data_version)
     # The stored dataset keeps likes only; the dislikes come from the source's ratings.
     ratings = read_source(settings.data_source, settings.home / "downloads").ratings
     heldout = dataset.heldout_users

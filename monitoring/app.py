@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from monitoring import charts, drift, traffic
-from monitoring.arms import build_arms, comparison_table, relative_changes
+from monitoring.arms import ArmsView, build_arms, comparison_table, relative_changes
 from monitoring.loading import WindowData, load_traffic, load_window, only_versions
 from monitoring.models import RegistryView, load_registry_view
 from monitoring.report import Report, ReportOptions, build_report
@@ -99,6 +99,21 @@ def cached_traffic_loader(
     return load
 
 
+def cached_arms_builder(ttl_s: int) -> Callable[..., ArmsView]:
+    """:func:`build_arms` cached for ``ttl_s`` seconds per ``key`` (its bootstrap takes a moment).
+
+    ``key`` names what the data and registry were read from; they are not hashed themselves.
+    """
+
+    @st.cache_data(ttl=ttl_s, show_spinner="Comparing the arms…", max_entries=8)
+    def build(
+        _data: WindowData, _registry: RegistryView, key: tuple[object, ...], recall_k: int, min_readers: int
+    ) -> ArmsView:
+        return build_arms(_data, _registry, recall_k, min_readers)
+
+    return build
+
+
 @st.cache_data(ttl=120, show_spinner="Reading the registry…", max_entries=4)
 def registry_view(registry_url: str, model_name: str) -> RegistryView:
     """Manifests, production version and training catalogue; re-read every two minutes."""
@@ -154,8 +169,13 @@ def version_filter(data: WindowData, registry: RegistryView) -> list[str] | None
     if not served:
         return None
     label = "Model versions"
-    if registry.production is not None:
-        label += f" (production: {registry.production})"
+    aliases = [
+        f"{alias}: {version}"
+        for alias, version in (("production", registry.production), ("challenger", registry.challenger))
+        if version is not None
+    ]
+    if aliases:
+        label += f" ({', '.join(aliases)})"
     chosen = st.sidebar.multiselect(label, served, default=served, key="versions")
     return None if set(chosen) == set(served) else list(chosen)
 
@@ -288,7 +308,9 @@ def quality_section(report: Report, controls: Controls) -> None:
         )
 
 
-def arms_section(data: WindowData, registry: RegistryView, controls: Controls) -> None:
+def arms_section(
+    data: WindowData, registry: RegistryView, controls: Controls, key: tuple[object, ...], ttl_s: int
+) -> None:
     """Production and challenger side by side: online figures, intervals, verdict, offline metrics."""
     sample_note_for(data)
     min_readers = int(
@@ -300,7 +322,7 @@ def arms_section(data: WindowData, registry: RegistryView, controls: Controls) -
             key="min_readers",
         )
     )
-    view = build_arms(data, registry, controls.recall_k, min_readers)
+    view = cached_arms_builder(ttl_s)(data, registry, key, controls.recall_k, min_readers)
     st.dataframe(view.served, hide_index=True, key="arms_served")
     comparison = view.comparison
     if comparison is None:
@@ -329,9 +351,10 @@ def arms_section(data: WindowData, registry: RegistryView, controls: Controls) -
             "readers the backend sends to it (a stable hash of `userid`, so a reader stays in one arm). "
             "Figures per arm follow the Quality tab's definitions (rated requests; Recall@K of later "
             "favourites counts a favourite for the arm that had answered the reader before).\n"
-            f"- **Like rate** and **hit rate**: {Z_TEST} (pooled standard error) for the p-value, Wilson "
-            f"intervals per arm, a Wald interval for the difference. Like rate treats each shown book of a "
-            f"rated request as a trial, hit rate each rated request.\n"
+            f"- **Like rate** and **hit rate**: {Z_TEST} with reader-clustered standard errors (a "
+            "reader's votes move together, so errors come from readers' totals, not from each book as "
+            "an independent trial); normal intervals per arm and for the difference. Like rate counts "
+            "each shown book of a rated request, hit rate each rated request.\n"
             f"- **MRR** and **Recall@K**: seeded percentile {BOOTSTRAP_READERS} (each arm resampled on its "
             f"own; readers' requests stay together); **mean latency**: {BOOTSTRAP_REQUESTS}. The p-value is "
             "twice the smaller share of resampled differences on either side of zero.\n"
@@ -499,7 +522,16 @@ def main() -> None:
     with quality_tab:
         quality_section(report, controls)
     with arms_tab:
-        arms_section(data, registry, controls)
+        key = (
+            events_url,
+            controls.window.start,
+            controls.window.end,
+            controls.sample_size,
+            tuple(versions or ()),
+            registry.production,
+            registry.challenger,
+        )
+        arms_section(data, registry, controls, key, settings.dashboard_cache_ttl_s)
     with catalogue_tab:
         catalogue_section(report)
     with drift_tab:

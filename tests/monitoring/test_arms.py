@@ -206,3 +206,10 @@ def test_shadow_mode_compares_the_logged_lists_by_recall(monkeypatch, tmp_path: 
     assert rows.loc["Recall@K (later favourites)", "challenger"].startswith("100.0%")
     assert rows.loc["Like rate", "challenger"] == "—"
     assert arm_versions(pd.DataFrame({"ts": [], "arm": [], "model_version": []})) == {}
+
+
+def test_the_version_filter_names_both_aliases(monkeypatch, tmp_path: Path, with_challenger: Path):
+    seed_arms(tmp_path / "events.db", challenger_readers=5)
+    point_at(monkeypatch, tmp_path / "events.db", with_challenger)
+    page = run_page()
+    assert page.sidebar.multiselect[0].label == "Model versions (production: 2, challenger: 1)"

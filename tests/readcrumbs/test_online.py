@@ -22,10 +22,10 @@ from readcrumbs.online import (
     ArmOutcomes,
     arm_of,
     arm_outcomes,
+    clustered_proportion,
     compare_arms,
     empty_outcomes,
     two_proportion_test,
-    wilson_interval,
 )
 
 
@@ -125,24 +125,43 @@ def test_records_work_as_input():
     assert outcome.mrr == pytest.approx(0.5)
 
 
-def test_wilson_interval_matches_the_formula_and_handles_no_trials():
-    estimate = wilson_interval(30, 100)
-    assert estimate.value == pytest.approx(0.3)
-    assert estimate.low == pytest.approx(0.2189, abs=1e-4) and estimate.high == pytest.approx(
-        0.3958, abs=1e-4
-    )
-    assert math.isnan(wilson_interval(0, 0).value)
+def test_one_trial_per_reader_is_the_textbook_proportion():
+    readers = np.arange(100)
+    successes = (readers < 30).astype(np.int64)
+    share, variance = clustered_proportion(readers, successes, np.ones(100))
+    assert share == pytest.approx(0.3)
+    assert variance == pytest.approx(0.3 * 0.7 / 99)  # p(1-p)/n with the n/(n-1) correction
 
 
-def test_two_proportion_test_matches_scipy():
-    difference, p_value = two_proportion_test(120, 400, 150, 400)
-    pooled = 270 / 800
-    z = (150 / 400 - 120 / 400) / math.sqrt(pooled * (1 - pooled) * (2 / 400))
-    assert p_value == pytest.approx(2 * stats.norm.sf(z))
+def test_a_readers_many_votes_count_as_one_reader_not_many_trials():
+    one = clustered_proportion(np.arange(100), (np.arange(100) < 30).astype(np.int64), np.ones(100))
+    # The same readers, each voting the same way on ten books: ten times the trials, same evidence.
+    readers = np.repeat(np.arange(100), 10)
+    ten = clustered_proportion(readers, (readers < 30).astype(np.int64), np.ones(1000))
+    assert ten == pytest.approx(one)
+
+
+def test_two_proportion_test_is_a_z_test_on_the_clustered_errors():
+    readers = np.arange(400)
+    production = (readers, (readers < 120).astype(np.int64), np.ones(400))
+    challenger = (readers + 1000, (readers < 150).astype(np.int64), np.ones(400))
+    low_arm, high_arm, difference, p_value = two_proportion_test(production, challenger)
+    error = math.sqrt(0.3 * 0.7 / 399 + 0.375 * 0.625 / 399)
+    assert p_value == pytest.approx(2 * stats.norm.sf(0.075 / error))
     assert difference.value == pytest.approx(0.075)
-    assert difference.low < 0.075 < difference.high
-    nan_difference, nan_p = two_proportion_test(0, 0, 1, 2)
-    assert math.isnan(nan_difference.value) and math.isnan(nan_p)
+    assert difference.high - difference.value == pytest.approx(stats.norm.ppf(0.975) * error, rel=1e-6)
+    assert low_arm.low < 0.3 < low_arm.high and high_arm.value == pytest.approx(0.375)
+
+
+def test_proportions_without_enough_readers_are_undefined():
+    share, variance = clustered_proportion(np.array([1, 1]), np.array([1, 0]), np.array([1, 1]))
+    assert share == 0.5 and math.isnan(variance)
+    assert all(
+        math.isnan(v) for v in clustered_proportion(np.array([], dtype=np.int64), np.array([]), np.array([]))
+    )
+    empty = (np.array([], dtype=np.int64), np.array([]), np.array([]))
+    _, _, difference, p_value = two_proportion_test(empty, empty)
+    assert math.isnan(difference.value) and math.isnan(p_value)
 
 
 def synthetic_arm(
