@@ -26,10 +26,11 @@ async def predict_books(body: PredictRequest, runtime: RuntimeDep) -> Response:
     # async on purpose: scoring is ~1 ms of CPU; a threadpool hop per request cost more than it
     # saved, and each pool thread kept its own BLAS buffers (RSS 840 MiB at 32 connections).
     route = runtime.route(body.userid)  # production or challenger, by reader; see backend/arms.py
-    prediction = predict(route.shown, body)
+    state = route.shown
+    prediction = predict(state, body)
     shadow = shadow_prediction(route.shadow, body)
     runtime.writer.submit(label_record(prediction.record, route.arm, shadow))
-    runtime.metrics.predictions.labels(model_version=route.shown.version).inc()
+    runtime.metrics.predictions.labels(model_version=state.version).inc()
     response = prediction.response.model_copy(update={"arm": route.response_arm})
     # Serialised once by pydantic-core; the schema above is for the OpenAPI document.
     return Response(response.model_dump_json(), media_type="application/json")
