@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-titles clean help
+.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots simulate retrain run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-titles clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -61,6 +61,13 @@ serve: $(STAMP)  ## Run the backend on $$PORT
 
 run: $(STAMP)  ## Train a model if there is none, then serve API :8000, readers' app :8501, dashboard :8502
 	$(PY) -m scripts.run
+
+SIMULATE_ARGS ?=
+retrain: $(STAMP)  ## Retrain from feedback: data + feedback -> train -> evaluate -> register -> challenger
+	$(PY) -m experiments.retrain
+
+simulate: $(STAMP)  ## Simulated held-out readers through the API at READCRUMBS_API_URL (start `make run` first); prints the ground truth
+	$(PY) -m experiments.simulate $(SIMULATE_ARGS)
 
 aws-bootstrap: $(STAMP)  ## Create the S3 bucket + DynamoDB tables named by the registry/events URLs
 	$(PY) -m scripts.aws_bootstrap

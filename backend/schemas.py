@@ -9,11 +9,22 @@ answers ``recs``; ``/feedback`` still takes ``{"userid", "recommendations", "fee
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from backend.serving import ServingState
 from readcrumbs.catalogue import Book
+from readcrumbs.events.records import PredictionRecord, prediction_fields
 
 MAX_ITEMS = 500
 MAX_TITLE_CHARS = 500
@@ -109,10 +120,14 @@ class PredictResponse(BaseModel):
     recs: list[str]
     books: list[RecommendedBook]
     request_id: str
-    model_version: str
+    model_version: str = Field(description="Registry version of the model that answered.")
     resolved: list[ResolvedItem]
     unknown: list[StrictInt | str] = Field(
         description="Items and disliked items that matched no book, as given (items first)."
+    )
+    arm: Literal["production", "challenger"] = Field(
+        "production",
+        description="Which served model answered: production, or the challenger (for its share of readers).",
     )
 
 
@@ -217,21 +232,27 @@ class GenresResponse(BaseModel):
     genres: list[GenrePublic]
 
 
-class RandomPredictionPublic(BaseModel):
-    """One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's names."""
+# The prototype's /random names for two record fields; every other field keeps the record's name.
+PROTOTYPE_NAMES = {"ts": "timestamp", "userid": "user_id"}
 
-    request_id: str
-    timestamp: str
-    user_id: str
-    items: list[str]
-    item_ids: list[int]
-    prediction: list[str]
-    prediction_ids: list[int]
-    scores: list[float]
-    latency_ms: float
-    model_version: str
-    unknown: list[str]
-    k: int
+# One logged prediction: derived from the record's field definitions (readcrumbs/events/records.py),
+# so a new record field appears here, described, without an edit.
+RandomPredictionPublic: type[BaseModel] = create_model(
+    "RandomPredictionPublic",
+    __doc__="One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's "
+    "names.",
+    **{
+        PROTOTYPE_NAMES.get(spec.name, spec.name): (spec.python_type, Field(description=spec.doc))
+        for spec in prediction_fields()
+    },  # type: ignore[call-overload]  # field definitions built at import, typed at runtime
+)
+
+
+def random_prediction_public(record: PredictionRecord) -> BaseModel:
+    """``record`` as a :data:`RandomPredictionPublic`."""
+    return RandomPredictionPublic(
+        **{PROTOTYPE_NAMES.get(name, name): value for name, value in asdict(record).items()}
+    )
 
 
 class HealthResponse(BaseModel):
@@ -250,6 +271,19 @@ class ModelPublic(BaseModel):
         "version while the registry cannot be reached."
     )
 
+    @classmethod
+    def from_state(cls, state: ServingState) -> ModelPublic:
+        manifest = state.bundle.manifest
+        return cls(
+            name=manifest.name,
+            version=state.version,
+            model_type=manifest.model_type,
+            data_version=manifest.data_version,
+            created_at=manifest.created_at,
+            loaded_at=state.loaded_at,
+            source=state.source.value,
+        )
+
 
 class EventStorePublic(BaseModel):
     kind: str = Field(description="sqlite, dynamodb or memory.")
@@ -258,9 +292,18 @@ class EventStorePublic(BaseModel):
     spooled: int = Field(description="Records waiting in the local spool for the store to recover.")
 
 
+class ChallengerPublic(BaseModel):
+    model: ModelPublic
+    mode: Literal["split", "shadow"] = Field(description="READCRUMBS_CHALLENGER_MODE.")
+    share: float = Field(description="READCRUMBS_CHALLENGER_SHARE: readers shown its list in split mode.")
+
+
 class ReadyResponse(BaseModel):
     status: Literal["ready"] = "ready"
     model: ModelPublic
+    challenger: ChallengerPublic | None = Field(
+        None, description="The registry's challenger version served beside production; null when none."
+    )
     catalogue_size: int
     event_store: EventStorePublic
 
@@ -269,3 +312,9 @@ class ReloadResponse(BaseModel):
     outcome: Literal["loaded", "unchanged"]
     model_version: str
     previous_version: str | None
+    challenger_outcome: Literal["loaded", "unchanged", "cleared", "none", "refused"] = Field(
+        "none",
+        description="What the reload did to the challenger: none when no challenger alias is set, "
+        "refused when its version cannot be served (production's reload still happened).",
+    )
+    challenger_version: str | None = Field(None, description="The challenger version served now.")

@@ -24,7 +24,8 @@ def test_prototype_payload_gets_ten_titles(client):
 
 def test_answer_fields(client):
     body = client.post("/predict", json=predict_payload("The Hobbit", 2, "Gatsby", k=4)).json()
-    assert set(body) == {"recs", "books", "request_id", "model_version", "resolved", "unknown"}
+    assert set(body) == {"recs", "books", "request_id", "model_version", "resolved", "unknown", "arm"}
+    assert body["arm"] == "production"
     assert body["model_version"] == "1"
     assert len(body["request_id"]) == 32
     assert body["recs"] == [book["title"] for book in body["books"]]
