@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.routes import admin, books, feedback, health, metrics, predict, random
+from backend.api.routes import admin, books, feedback, genres, health, metrics, predict, random
 from backend.api.routes.docs import mount_docs
 from backend.errors import install_error_handlers
 from backend.metrics import Metrics
@@ -68,7 +68,7 @@ def create_app(
         docs_url=None,  # our own /docs: Swagger UI from the package, not a CDN (api/routes/docs.py)
         redoc_url=None,
     )
-    for module in (health, predict, feedback, random, books, metrics, admin):
+    for module in (health, predict, feedback, random, books, genres, metrics, admin):
         app.include_router(module.router)
     mount_docs(app)
     install_error_handlers(app)

@@ -16,7 +16,19 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 
+from backend.schemas import PredictRequest
+from readcrumbs.catalogue import Catalogue
+
 T = TypeVar("T")
+# Longer lists go to the pool outright: normalising hundreds of long titles alone takes the event
+# loop milliseconds.
+INLINE_ITEMS = 32
+
+
+def needs_catalogue_scan(catalogue: Catalogue, request: PredictRequest) -> bool:
+    """Whether resolving the request's books takes more than dict look-ups (fuzzy or suggestions)."""
+    books = [*request.items, *request.disliked]
+    return len(books) > INLINE_ITEMS or bool(catalogue.resolve(books, max_fuzzy=0).unknown)
 
 
 class CpuPool:

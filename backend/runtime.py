@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from typing import IO
 
+from backend import arms
 from backend.event_writer import EventWriter, claim_spool_dir
 from backend.metrics import Metrics
 from backend.model_cache import ModelCache
 from backend.offload import CpuPool
 from backend.serving import ModelHolder
 from backend.settings import BackendSettings
-from readcrumbs.blobs import open_blob_store
 from readcrumbs.errors import (
     BlobNotFound,
     ChecksumMismatch,
@@ -22,18 +22,19 @@ from readcrumbs.errors import (
     VersionNotFound,
 )
 from readcrumbs.events.base import EventStore
-from readcrumbs.registry import Registry
+from readcrumbs.registry import CHALLENGER, Registry, open_registry
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Runtime:
-    """The served model, the event store and the writer in front of it."""
+    """The served models (production and challenger), the event store and the writer in front of it."""
 
     settings: BackendSettings
     metrics: Metrics
     models: ModelHolder
+    challenger: ModelHolder
     store: EventStore
     writer: EventWriter
     owns_store: bool
@@ -53,7 +54,7 @@ class Runtime:
         registry: Registry | None = None,
         event_store: EventStore | None = None,
     ) -> Runtime:
-        """Open the stores, start the writer, load the production model and start polling.
+        """Open the stores, start the writer, load the production and challenger models and start polling.
 
         A missing production model is logged, not fatal: ``/ready`` answers 503 and a reload
         (or the poll) can load it later. When the registry cannot be reached, or its production
@@ -68,13 +69,21 @@ class Runtime:
         else:
             owns_store = False
         store = event_store
-        registry = registry or Registry(open_blob_store(settings.resolved_registry_url))
+        registry = registry or open_registry(settings)
         models = ModelHolder(
             registry,
             settings.model_name,
             fuzzy_threshold=settings.title_match_threshold,
             metrics=metrics,
             cache=ModelCache(settings.model_cache_dir),
+        )
+        # No local cache: it keeps the last good production version, which a challenger must not replace.
+        challenger = ModelHolder(
+            registry,
+            settings.model_name,
+            alias=CHALLENGER,
+            fuzzy_threshold=settings.title_match_threshold,
+            metrics=metrics,
         )
         spool_dir, spool_lock = claim_spool_dir(settings.spool_dir)
         writer = EventWriter(
@@ -105,9 +114,23 @@ class Runtime:
                 fallback_reason = serve_cached(models, f"the registry cannot be reached: {exc}")
         except ReadCrumbsError as exc:
             log.error("cannot load the production model: %s", exc)
+        load_challenger(challenger)
         if settings.model_poll_s > 0:
             models.start_polling(settings.model_poll_s)
-        return cls(settings, metrics, models, store, writer, owns_store, fallback_reason, spool_lock)
+            challenger.start_polling(settings.model_poll_s)
+        return cls(
+            settings, metrics, models, challenger, store, writer, owns_store, fallback_reason, spool_lock
+        )
+
+    def route(self, userid: str) -> arms.Route:
+        """Which served model answers ``userid`` (see :mod:`backend.arms`); ModelNotReady without one."""
+        return arms.route(
+            self.models,
+            self.challenger,
+            userid,
+            self.settings.challenger_share,
+            self.settings.challenger_mode,
+        )
 
     def event_store_reachable(self) -> bool:
         """Whether the event store answers now (records are spooled, not lost, while it does not)."""
@@ -127,12 +150,23 @@ class Runtime:
     def stop(self) -> None:
         """Stop polling, write or spool every queued record, and close the store if we opened it."""
         self.models.stop_polling()
+        self.challenger.stop_polling()
         self.writer.close()
         if self.owns_store:
             self.store.close()
         if self.spool_lock is not None:
             self.spool_lock.close()  # releases the spool folder for the next process
         log.info("stopped; %d event records wait in the spool", self.writer.spool.count)
+
+
+def load_challenger(challenger: ModelHolder) -> None:
+    """Serve the challenger alias's version if one is set; production serves alone otherwise."""
+    try:
+        challenger.reload()
+    except VersionNotFound:
+        log.info("no %s version; production answers every request", CHALLENGER)
+    except ReadCrumbsError as exc:
+        log.error("cannot load the %s model (production answers every request): %s", CHALLENGER, exc)
 
 
 def serve_cached(models: ModelHolder, reason: str) -> str | None:

@@ -19,9 +19,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-# bench/api.py's helpers move when it is split (issue 13): follow them here.
-from bench.api import HOST, free_port, pick_model, request_bodies, running, server_env, wait_for
+from bench.http_client import HOST
 from bench.load import Traffic, drive, figures, run_async
+from bench.models import pick_model, request_bodies
+from bench.servers import free_port, running, server_env, wait_for
 
 
 def rows(database: Path) -> int:

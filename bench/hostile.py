@@ -30,9 +30,10 @@ from typing import Any
 
 import httpx
 
-# bench/api.py's helpers move when it is split (issue 13): follow them here.
-from bench.api import HOST, free_port, pick_model, request_bodies, running, server_env, wait_for
+from bench.http_client import HOST
 from bench.load import Traffic, drive, figures
+from bench.models import pick_model, request_bodies
+from bench.servers import free_port, running, server_env, wait_for
 
 HOSTILE_HOST = "127.0.0.2"
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +13,16 @@ import pandas as pd
 import pytest
 
 from readcrumbs.blobs.local import FolderBlobStore
-from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook
-from readcrumbs.model_bundle import CATALOGUE_FILE, MODEL_FILE, bundle_files, load_bundle
+from readcrumbs.catalogue import Catalogue
+from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook, UnknownGenre
+from readcrumbs.model_bundle import (
+    CATALOGUE_FILE,
+    LEGACY_CATALOGUE_FILE,
+    MODEL_FILE,
+    bundle_files,
+    catalogue_json,
+    load_bundle,
+)
 from readcrumbs.recommenders import arrays_to_npz, create_model
 from readcrumbs.registry import Registry
 from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board
@@ -50,7 +61,47 @@ def test_bundle_files_are_the_model_and_the_catalogue() -> None:
     assert set(files) == {MODEL_FILE, CATALOGUE_FILE}
     with np.load(io.BytesIO(files[MODEL_FILE]), allow_pickle=False) as arrays:
         np.testing.assert_array_equal(arrays["book_ids"], BOOK_IDS)
-    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(files[CATALOGUE_FILE])), catalogue())
+    assert json.loads(files[CATALOGUE_FILE]) == {
+        "book_id": BOOK_IDS.tolist(),
+        "title": catalogue()["title"].tolist(),
+    }
+
+
+def test_catalogue_json_writes_nulls_and_lists_as_json() -> None:
+    frame = pd.DataFrame(
+        {
+            "book_id": [1, 2],
+            "year": pd.array([1999, None], dtype="Int64"),
+            "average_rating": [4.5, float("nan")],
+            "genres": [np.array(["fantasy", "classics"], dtype=object), np.array([], dtype=object)],
+        }
+    )
+    assert json.loads(catalogue_json(frame)) == {
+        "book_id": [1, 2],
+        "year": [1999, None],
+        "average_rating": [4.5, None],
+        "genres": [["fantasy", "classics"], []],
+    }
+
+
+def test_a_version_with_the_old_parquet_catalogue_still_loads(registry: Registry) -> None:
+    model = create_model("ease", {"l2": 1.0, "neighbours": 30})
+    model.fit(checker_board())
+    files = bundle_files(model, catalogue())
+    del files[CATALOGUE_FILE]
+    buffer = io.BytesIO()
+    catalogue().to_parquet(buffer, index=False)
+    files[LEGACY_CATALOGUE_FILE] = buffer.getvalue()
+    bundle = load_bundle(registry, NAME, register(registry, files))
+    assert bundle.columns["title"] == catalogue()["title"].tolist()
+    assert bundle.recommend([int(BOOK_IDS[0])], 3)
+
+
+def test_the_catalogue_builds_from_the_bundle_columns(registry: Registry, version: int) -> None:
+    catalogue = Catalogue.from_columns(load_bundle(registry, NAME, version).columns)
+    book = catalogue.book(int(BOOK_IDS[0]))
+    assert len(catalogue) == len(BOOK_IDS)
+    assert book.title == "Book 1001" and book.year is None and book.genres == ()
 
 
 def test_recommend_speaks_book_ids_and_never_returns_favourites(registry: Registry, version: int) -> None:
@@ -96,3 +147,35 @@ def test_a_version_without_its_catalogue_is_refused(registry: Registry) -> None:
     version = register(registry, {MODEL_FILE: b"x"})
     with pytest.raises(RegistryError, match="lacks"):
         load_bundle(registry, NAME, version)
+
+
+def test_loading_and_recommending_import_neither_scipy_nor_pandas(registry: Registry, version: int) -> None:
+    # A fresh interpreter: this test process has imported them already.
+    script = (
+        "import sys\n"
+        "from pathlib import Path\nfrom readcrumbs.blobs.local import FolderBlobStore\n"
+        "from readcrumbs.model_bundle import load_bundle\n"
+        "from readcrumbs.registry import Registry\n"
+        f"store = FolderBlobStore(Path({str(registry.store.root)!r}))\n"
+        f"bundle = load_bundle(Registry(store), {NAME!r}, {version})\n"
+        f"assert bundle.recommend([{int(BOOK_IDS[0])}], 3, disliked=[{int(BOOK_IDS[2])}])\n"
+        "print(sorted(m for m in ('scipy', 'pandas', 'pyarrow') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_recommend_takes_dislikes_genres_and_the_series_option_by_book_id(registry: Registry) -> None:
+    frame = catalogue().assign(genres=[["even"] if i % 2 == 0 else ["odd"] for i in range(N_BOOKS)])
+    model = create_model("ease", {"l2": 1.0, "neighbours": 30})
+    model.fit(checker_board())
+    bundle = load_bundle(registry, NAME, register(registry, bundle_files(model, frame)))
+    favourite, disliked = int(BOOK_IDS[0]), int(BOOK_IDS[2])
+    shown = bundle.recommend([favourite], 5, disliked=[disliked], one_per_series=True)
+    assert disliked not in [r.book_id for r in shown] and favourite not in [r.book_id for r in shown]
+    starter = bundle.recommend([], 3, genres=["Odd"])
+    assert all((r.book_id - BOOK_IDS[0]) % 2 == 1 and r.because_genres == ["odd"] for r in starter)
+    with pytest.raises(UnknownGenre):
+        bundle.recommend([favourite], 3, genres=["evens and odds"])
+    with pytest.raises(UnknownBook):
+        bundle.recommend([favourite], 3, disliked=[99])
