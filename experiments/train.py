@@ -24,6 +24,7 @@ from experiments.cli import load_settings
 from experiments.config import check_model_type, load_config, parse_params
 from experiments.dataset import Dataset
 from experiments.evaluate import EvaluationSet, Metrics, evaluate, format_metrics, heldout_evaluation_set
+from experiments.fit_cache import FitCache
 from experiments.tracking import git_commit, tracked_run
 from readcrumbs.blobs import open_blob_store
 from readcrumbs.errors import ReadCrumbsError
@@ -52,8 +53,16 @@ def training_likes(dataset: Dataset) -> sp.csr_matrix:
     return dataset.training_matrix(dataset.training_users())
 
 
-def fit_model(model_type: str, params: Mapping[str, Any], likes: sp.csr_matrix) -> tuple[Recommender, float]:
-    """A ``model_type`` model fitted on ``likes`` (n_users, n_books) and the fit's wall time in seconds."""
+def fit_model(
+    model_type: str, params: Mapping[str, Any], likes: sp.csr_matrix, cache: FitCache | None = None
+) -> tuple[Recommender, float]:
+    """A ``model_type`` model fitted on ``likes`` (n_users, n_books) and the fit's wall time in seconds.
+
+    With a ``cache`` of models fitted on the same ``likes``, a model (or a blend's part) already
+    fitted there is reused.
+    """
+    if cache is not None:
+        return cache.fit(model_type, params)
     model = create_model(model_type, params)
     started = time.perf_counter()
     model.fit(likes)
@@ -83,11 +92,14 @@ def train_and_register(
     *,
     likes: sp.csr_matrix | None = None,
     group: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    cache: FitCache | None = None,
 ) -> TrainingResult:
     """Fit, evaluate on ``evaluation``, track in W&B and register ``model_type`` — unless already done.
 
     ``likes``: the training users' likes (computed from ``dataset`` when not given, so a
-    caller training several types builds it once).
+    caller training several types builds it once); ``cache``: models already fitted on those
+    likes (a blend's parts); ``extra``: more to record in the manifest (validation metrics).
     """
     check_model_type(model_type)
     # The model's own params include its defaults, so "no l2 given" and "l2=500" are one training.
@@ -113,7 +125,7 @@ def train_and_register(
         settings, job_type="train", name=f"{model_type}-{dataset.version}", config=config, group=group
     ) as run:
         model, fit_s = fit_model(
-            model_type, full_params, likes if likes is not None else training_likes(dataset)
+            model_type, full_params, likes if likes is not None else training_likes(dataset), cache
         )
         started = time.perf_counter()
         metrics = evaluate(model, evaluation)
@@ -141,6 +153,7 @@ def train_and_register(
                 "wandb_artifact": artifact if run.path else None,
                 "fit_seconds": round(fit_s, 3),
                 "evaluate_seconds": round(evaluate_s, 3),
+                **dict(extra or {}),
             },
         )
     log.info(

@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from experiments.cli import load_settings
 from experiments.config import DEFAULT_CONFIG, check_model_type, load_config, parse_grid
 from experiments.dataset import Dataset
-from experiments.evaluate import Metrics, evaluate, floor_ratio, heldout_evaluation_set
+from experiments.evaluate import EvaluationSet, Metrics, evaluate, floor_ratio, heldout_evaluation_set
 from experiments.tracking import tracked_run
 from experiments.train import fit_model, training_likes
 from readcrumbs.errors import ConfigError, DataError, ReadCrumbsError
@@ -97,6 +98,28 @@ def metric_value(metrics: Metrics, metric: str) -> float:
         raise ConfigError(
             f"unknown metric {metric!r}; e.g. {FLOOR_METRIC}, fav3/recall@10 or fold80/recall@20"
         ) from None
+
+
+@dataclass(frozen=True)
+class ValidationSplit:
+    """The validation readers' evaluation set and the training likes of everyone else.
+
+    ``likes``: (n_training_users, n_books) float32 CSR, neither held-out nor validation readers.
+    """
+
+    evaluation: EvaluationSet
+    likes: sp.csr_matrix
+
+
+def validation_split(dataset: Dataset, seed: int, n_users: int = DEFAULT_VALIDATION_USERS) -> ValidationSplit:
+    """What every choice (type, parameters, blend weights) is made on: never the held-out readers."""
+    validation = validation_dataset(dataset, seed, n_users)
+    return ValidationSplit(heldout_evaluation_set(validation, seed), training_likes(validation))
+
+
+def validation_score(metrics: Metrics, metric: str = DEFAULT_METRIC) -> float:
+    """The one number that ranks models on validation: :func:`metric_value` (default: the floor ratio)."""
+    return metric_value(metrics, metric)
 
 
 @dataclass(frozen=True)

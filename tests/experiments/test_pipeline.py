@@ -12,6 +12,7 @@ from experiments.config import ModelConfig
 from experiments.dataset import Dataset
 from experiments.pipeline import format_result, run_pipeline
 from experiments.train import open_registry
+from experiments.tune import validation_score
 from readcrumbs.registry import PRODUCTION, STAGING
 from readcrumbs.settings import Settings
 from tests.experiments import tiny
@@ -20,14 +21,18 @@ from tests.experiments.conftest import assert_one_error_line
 NAME = "readcrumbs"
 
 
-def test_the_first_run_registers_every_type_and_promotes_the_best(
+def test_the_first_run_registers_every_type_and_promotes_the_best_on_validation(
     settings: Settings, dataset: Dataset, model_config: ModelConfig
 ) -> None:
     result = run_pipeline(settings, dataset, model_config)
     registry = open_registry(settings)
     manifests = registry.manifests(NAME)
     assert [m.model_type for m in manifests] == ["als", "ease", "itemknn", "popularity"]
-    best = max(manifests, key=lambda m: m.metrics["fav3"]["recall@10"])
+    for manifest in manifests:
+        recorded = manifest.extra[pipeline.VALIDATION]
+        assert recorded["metrics"] == result.validation[manifest.model_type]
+        assert recorded["split_id"] != manifest.split_id  # other readers than the held-out ones
+    best = max(manifests, key=lambda m: validation_score(m.extra[pipeline.VALIDATION]["metrics"]))
     assert registry.alias(NAME, PRODUCTION) == best.version
     assert registry.alias(NAME, STAGING) == best.version
     assert result.promotion is not None and result.promotion.promoted
