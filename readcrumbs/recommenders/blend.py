@@ -24,6 +24,11 @@ import scipy.sparse as sp
 from readcrumbs.recommenders.base import Recommender
 
 PREFIX = "part{}."
+# The blend that won on validation (experiments/README.md), each part with its own defaults.
+DEFAULT_PARTS: tuple[dict[str, Any], ...] = (
+    {"model_type": "ease", "weight": 1.0},
+    {"model_type": "als", "weight": 1.0},
+)
 # Below this root mean square a part has nothing to say about the reader (no favourite it knows).
 MIN_SCALE = 1e-12
 
@@ -64,7 +69,7 @@ class Blend:
 
     model_type: ClassVar[str] = "blend"
 
-    def __init__(self, parts: Sequence[Mapping[str, Any]] = ()) -> None:
+    def __init__(self, parts: Sequence[Mapping[str, Any]] = DEFAULT_PARTS) -> None:
         from readcrumbs.recommenders import create_model
 
         specs = part_specs(parts)
