@@ -53,16 +53,8 @@ def training_likes(dataset: Dataset) -> sp.csr_matrix:
     return dataset.training_matrix(dataset.training_users())
 
 
-def fit_model(
-    model_type: str, params: Mapping[str, Any], likes: sp.csr_matrix, cache: FitCache | None = None
-) -> tuple[Recommender, float]:
-    """A ``model_type`` model fitted on ``likes`` (n_users, n_books) and the fit's wall time in seconds.
-
-    With a ``cache`` of models fitted on the same ``likes``, a model (or a blend's part) already
-    fitted there is reused.
-    """
-    if cache is not None:
-        return cache.fit(model_type, params)
+def fit_model(model_type: str, params: Mapping[str, Any], likes: sp.csr_matrix) -> tuple[Recommender, float]:
+    """A ``model_type`` model fitted on ``likes`` (n_users, n_books) and the fit's wall time in seconds."""
     model = create_model(model_type, params)
     started = time.perf_counter()
     model.fit(likes)
@@ -124,9 +116,12 @@ def train_and_register(
     with tracked_run(
         settings, job_type="train", name=f"{model_type}-{dataset.version}", config=config, group=group
     ) as run:
-        model, fit_s = fit_model(
-            model_type, full_params, likes if likes is not None else training_likes(dataset), cache
-        )
+        if cache is not None:  # fitted on the same likes: a blend reuses the parts fitted alone
+            model, fit_s = cache.fit(model_type, full_params)
+        else:
+            model, fit_s = fit_model(
+                model_type, full_params, likes if likes is not None else training_likes(dataset)
+            )
         started = time.perf_counter()
         metrics = evaluate(model, evaluation)
         evaluate_s = time.perf_counter() - started

@@ -16,12 +16,14 @@ The artifact holds every part's arrays, each name prefixed ``part<i>.``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
-import scipy.sparse as sp
 
 from readcrumbs.recommenders.base import Recommender
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 PREFIX = "part{}."
 # The blend that won on validation (experiments/README.md), each part with its own defaults.
@@ -59,9 +61,13 @@ def part_specs(parts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def reader_scales(scores: np.ndarray) -> np.ndarray:
     """Root mean square of each row of ``scores`` (n_readers, n_books): (n_readers, 1) float32, ≥ 1e-12."""
-    squares = np.einsum("ij,ij->i", scores, scores, dtype=np.float64)  # (n_readers,)
-    scale = np.sqrt(squares / max(scores.shape[1], 1))
-    return np.asarray(np.maximum(scale, MIN_SCALE), dtype=np.float32)[:, None]
+    return np.array([[reader_scale(row)] for row in scores], dtype=np.float32).reshape(-1, 1)
+
+
+def reader_scale(scores: np.ndarray) -> np.float32:
+    """Root mean square of one reader's ``scores`` (n_books,), at least 1e-12, as float32."""
+    square_sum = float(np.dot(scores.astype(np.float64), scores.astype(np.float64)))
+    return np.float32(max(np.sqrt(square_sum / max(len(scores), 1)), MIN_SCALE))
 
 
 class Blend:
@@ -99,23 +105,47 @@ class Blend:
         for part in self.parts:
             part.fit(likes)
 
+    def _combine(self, part_scores: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.float32]]:
+        """One reader's blended scores (n_books,) float32, and each part's factor weight / scale.
+
+        Serving and the batch both go through here, one reader at a time, so they add the same
+        float32 numbers in the same order and rank identically.
+        """
+        factors = [
+            np.float32(w) / reader_scale(scores) for w, scores in zip(self.weights, part_scores, strict=True)
+        ]
+        total = np.zeros(len(part_scores[0]), dtype=np.float32)
+        for factor, scores in zip(factors, part_scores, strict=True):
+            total += factor * scores
+        return total, factors
+
     def score(self, histories: sp.csr_matrix) -> np.ndarray:
+        parts = [part.score(histories) for part in self.parts]  # each (n_readers, n_books)
         total = np.zeros(histories.shape, dtype=np.float32)
-        for weight, part in zip(self.weights, self.parts, strict=True):
-            scores = part.score(histories)
-            total += (weight / reader_scales(scores)) * scores
+        for row in range(histories.shape[0]):
+            total[row] = self._combine([scores[row] for scores in parts])[0]
         return total
 
-    def explain(self, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
-        # Each part's contributions, on the scale that part's scores were blended at.
-        from readcrumbs.ranking import favourites_matrix
+    def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
+        return self._combine([part.score_reader(books, signal) for part in self.parts])[0]
 
-        history = favourites_matrix([np.asarray(favourites)], self.n_books)
-        shares = np.zeros((len(books), len(favourites)), dtype=np.float32)
-        for weight, part in zip(self.weights, self.parts, strict=True):
-            scale = reader_scales(part.score(history))[0, 0]
-            shares += (weight / scale) * part.explain(favourites, books)
+    def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
+        # Each part's terms, on the scale at which that part's scores were blended for this reader.
+        _, factors = self._combine([part.score_reader(books, signal) for part in self.parts])
+        shares = np.zeros((len(shown), len(books)), dtype=np.float32)
+        for factor, part in zip(factors, self.parts, strict=True):
+            shares += factor * part.explain_reader(books, signal, shown)
         return shares
+
+    def candidates(self, books: np.ndarray) -> np.ndarray | None:
+        """The union of the parts' candidates; None when any part may score every book."""
+        found = [part.candidates(books) for part in self.parts]
+        if any(candidates is None for candidates in found):
+            return None
+        touched = np.zeros(self.n_books, dtype=np.bool_)
+        for candidates in found:
+            touched[candidates] = True
+        return np.flatnonzero(touched)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {

@@ -21,13 +21,15 @@ As for EASE, only each book's ``neighbours`` largest weights are kept.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from readcrumbs.recommenders import neighbours as nb
 from readcrumbs.recommenders.ease import regularized_inverse
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 def dropout_penalty(likes: sp.csr_matrix, l2: float, dropout: float) -> np.ndarray:

@@ -15,16 +15,20 @@ Each book keeps its ``neighbours`` largest weights, as for EASE and item-kNN.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from readcrumbs.recommenders import neighbours as nb
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 def row_stochastic(matrix: sp.csr_matrix, alpha: float) -> sp.csr_matrix:
     """Rows scaled to sum to 1, then raised element-wise to ``alpha``: same shape, float32 CSR."""
+    import scipy.sparse as sp  # training only: serving imports numpy alone
+
     matrix = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
     sums = np.asarray(matrix.sum(axis=1), dtype=np.float64).ravel()
     sums[sums == 0] = 1.0
@@ -47,6 +51,8 @@ class RP3Beta(nb.ItemWeightsModel):
         super().__init__()
 
     def fit(self, likes: sp.csr_matrix) -> None:
+        import scipy.sparse as sp
+
         likes = sp.csr_matrix(likes, dtype=np.float32)
         likes.data = np.abs(likes.data)  # a walk follows any rating; signs mean nothing to it
         reader_to_book = row_stochastic(likes, self.params["alpha"])  # (n_users, n_books)

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from readcrumbs.errors import ConfigError
 from readcrumbs.ranking import favourites_matrix
 from readcrumbs.recommenders import create_model, load_model, save_model
-from readcrumbs.recommenders.blend import Blend, reader_scales
+from readcrumbs.recommenders.blend import Blend, reader_scale, reader_scales
 from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board
 
 EASE = {"model_type": "ease", "params": {"l2": 1.0, "neighbours": 30}}
@@ -61,18 +61,39 @@ def test_scaling_a_part_does_not_change_the_blend() -> None:
 
 def test_explanations_are_the_parts_weighted_as_in_the_score() -> None:
     model = blend(1.0, 0.5)
-    favourites, books = np.array([0, 2, 4]), np.array([6, 8, 10])
-    history = favourites_matrix([favourites], N_BOOKS)
+    books, signal, shown = (
+        np.array([0, 2, 4, 5]),
+        np.array([1, 1, 1, -1], dtype=np.float32),
+        np.array([6, 8, 10]),
+    )
     ease, knn = model.parts
-    expected = (
-        ease.explain(favourites, books) / reader_scales(ease.score(history))[0, 0]
-        + 0.5 * knn.explain(favourites, books) / reader_scales(knn.score(history))[0, 0]
+    expected = ease.explain_reader(books, signal, shown) / reader_scale(
+        ease.score_reader(books, signal)
+    ) + 0.5 * knn.explain_reader(books, signal, shown) / reader_scale(knn.score_reader(books, signal))
+    terms = model.explain_reader(books, signal, shown)
+    np.testing.assert_allclose(terms, expected, rtol=1e-5)
+    # Item-item parts are sums over the reader's books, so the terms add up to the score.
+    np.testing.assert_allclose(terms.sum(axis=1), model.score_reader(books, signal)[shown], rtol=1e-4)
+
+
+def test_a_reader_scores_as_the_batch_row() -> None:
+    model = blend(1.0, 0.5)
+    books, signal = np.array([1, 3, 6]), np.array([1, 1, -1], dtype=np.float32)
+    history = favourites_matrix([books], N_BOOKS, [signal])
+    np.testing.assert_array_equal(model.score_reader(books, signal), model.score(history)[0])
+
+
+def test_candidates_are_the_union_of_the_parts_or_none_for_a_dense_part() -> None:
+    model = blend(1.0, 0.5)
+    books = np.array([1, 2])
+    ease, knn = model.parts
+    union = np.union1d(ease.candidates(books), knn.candidates(books))
+    np.testing.assert_array_equal(model.candidates(books), union)
+    with_als = Blend(
+        [{**EASE, "weight": 1.0}, {"model_type": "als", "params": {"factors": 4, "iterations": 2}}]
     )
-    np.testing.assert_allclose(model.explain(favourites, books), expected, rtol=1e-5)
-    # Item-item parts are additive, so the shares add up to the score.
-    np.testing.assert_allclose(
-        model.explain(favourites, books).sum(axis=1), model.score(history)[0, books], rtol=1e-4
-    )
+    with_als.fit(checker_board())
+    assert with_als.candidates(books) is None
 
 
 def test_from_parts_reuses_fitted_models_and_saves_like_a_fitted_blend() -> None:
@@ -82,7 +103,8 @@ def test_from_parts_reuses_fitted_models_and_saves_like_a_fitted_blend() -> None
     assert rebuilt.parts[0] is fitted.parts[0]
     restored = load_model("blend", save_model(rebuilt), rebuilt.params)
     np.testing.assert_array_equal(restored.score(histories()), fitted.score(histories()))
-    assert restored.explain(np.array([0, 2]), np.array([4])).shape == (1, 2)
+    shares = restored.explain_reader(np.array([0, 2]), np.ones(2, dtype=np.float32), np.array([4]))
+    assert shares.shape == (1, 2)
 
 
 @pytest.mark.parametrize(

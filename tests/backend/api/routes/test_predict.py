@@ -30,7 +30,16 @@ def test_answer_fields(client):
     assert body["recs"] == [book["title"] for book in body["books"]]
     assert len(body["books"]) == 4
     for book in body["books"]:
-        assert set(book) == {"book_id", "title", "authors", "year", "image_url", "score", "because"}
+        assert set(book) == {
+            "book_id",
+            "title",
+            "authors",
+            "year",
+            "image_url",
+            "score",
+            "because",
+            "because_genres",
+        }
         assert book["title"] == TITLES[book["book_id"]]
         assert set(book["because"]) <= {"The Hobbit", "1984"}
     scores = [book["score"] for book in body["books"]]
