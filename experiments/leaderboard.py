@@ -201,11 +201,20 @@ def format_table(results: Sequence[Result], chosen: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def write_table(table: str, path: Path = README) -> None:
-    """Replace the text between :data:`START` and :data:`END` in ``path`` with ``table``."""
-    text = path.read_text()
+def check_markers(path: Path) -> str:
+    """``path``'s text; :class:`ConfigError` unless it holds both markers."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     if START not in text or END not in text:
         raise ConfigError(f"{path} has no leaderboard markers ({START} … {END})")
+    return text
+
+
+def write_table(table: str, path: Path = README) -> None:
+    """Replace the text between :data:`START` and :data:`END` in ``path`` with ``table``."""
+    text = check_markers(path)
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     path.write_text(f"{head}{START}\n{table}\n{END}{tail}")
@@ -229,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--refit", action="store_true", help="fit again even where a result is stored")
     parser.add_argument("--print", action="store_true", help="print the table; do not rewrite the README")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="file with [leaderboard.*]")
+    parser.add_argument("--readme", type=Path, default=README, help="file whose table to rewrite")
     return parser
 
 
@@ -246,6 +256,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
             fit = [v for v in variants if v.name in wanted]
         else:
             fit = list(variants)
+        if not args.print:
+            check_markers(args.readme)  # before minutes of fitting, not after
         from experiments.data import prepare_dataset
 
         dataset = prepare_dataset(settings)
@@ -255,9 +267,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         table = format_table(results, chosen_variant(results, load_config(args.config)))
         print(table)
         if not args.print:
-            write_table(table)
+            write_table(table, args.readme)
             took = time.perf_counter() - started
-            print(f"\n{len(results)} of {len(variants)} variants in {README}; {took:.0f} s")
+            print(f"\n{len(results)} of {len(variants)} variants in {args.readme}; {took:.0f} s")
     except ReadCrumbsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import sys
 import time
@@ -31,12 +32,21 @@ import numpy as np
 import scipy.sparse as sp
 
 from experiments.cli import load_settings
-from experiments.config import DEFAULT_CONFIG, check_model_type, load_config, parse_grid
+from experiments.config import (
+    DEFAULT_CONFIG,
+    ModelConfig,
+    check_model_type,
+    load_config,
+    parse_grid,
+    parse_value,
+)
 from experiments.dataset import Dataset
 from experiments.evaluate import EvaluationSet, Metrics, evaluate, floor_ratio, heldout_evaluation_set
+from experiments.fit_cache import FitCache
 from experiments.tracking import tracked_run
 from experiments.train import fit_model, training_likes
 from readcrumbs.errors import ConfigError, DataError, ReadCrumbsError
+from readcrumbs.recommenders.blend import Blend
 from readcrumbs.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -162,6 +172,45 @@ def tune(
     return trials
 
 
+def tune_blend(
+    settings: Settings,
+    dataset: Dataset,
+    parts: Sequence[tuple[str, Mapping[str, Any]]],
+    weights: Sequence[float],
+    *,
+    validation_users: int = DEFAULT_VALIDATION_USERS,
+) -> list[Trial]:
+    """Blend weights on the validation split: every combination of ``weights`` for the parts
+    after the first (whose weight is 1, as only ratios matter). Each part is fitted once."""
+    if len(parts) < 2:
+        raise ConfigError("a blend search needs at least two parts, e.g. --blend ease,als")
+    split = validation_split(dataset, settings.seed, validation_users)
+    cache = FitCache(split.likes)
+    fitted = [cache.fit(model_type, params) for model_type, params in parts]
+    fit_s = sum(seconds for _, seconds in fitted)
+    trials: list[Trial] = []
+    for combination in itertools.product(weights, repeat=len(parts) - 1):
+        point = (1.0, *combination)
+        model = Blend.from_parts([model for model, _ in fitted], point, split.likes.shape[1])
+        metrics = evaluate(model, split.evaluation)
+        names = [f"{i}:{model_type}" for i, (model_type, _) in enumerate(parts)]
+        trials.append(
+            Trial("blend", {**model.params, **dict(zip(names, point, strict=True))}, metrics, fit_s)
+        )
+        log.info("blend %s: %s", point, _headline(metrics))
+    return trials
+
+
+def blend_toml(trial: Trial) -> str:
+    """A trial's ``[models.blend]`` table, as models.toml spells it."""
+    lines = ["[models.blend]", "parts = ["]
+    for part in trial.params["parts"]:
+        params = ", ".join(f"{k} = {json.dumps(v)}" for k, v in part["params"].items())
+        head = f'model_type = "{part["model_type"]}", weight = {part["weight"]}'
+        lines.append(f"  {{ {head}, params = {{ {params} }} }},")
+    return "\n".join([*lines, "]"])
+
+
 def _headline(metrics: Metrics) -> str:
     fav3, fold80 = metrics["fav3"]["recall@10"], metrics["fold80"]["recall@20"]
     return f"fav3 recall@10={fav3:.4f} fold80 recall@20={fold80:.4f}"
@@ -234,6 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--metric", default=DEFAULT_METRIC, help="what 'best' means: floor or protocol/metric"
     )
     parser.add_argument("--validation-users", type=int, default=DEFAULT_VALIDATION_USERS)
+    parser.add_argument(
+        "--blend", metavar="TYPE,TYPE", help="search blend weights of these parts ([models.<type>] params)"
+    )
+    parser.add_argument(
+        "--weights",
+        default="0,0.5,1,1.5,2",
+        metavar="W1,W2",
+        help="weights tried for each part but the first",
+    )
     return parser
 
 
@@ -243,6 +301,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     try:
         settings = load_settings(settings)
         config = load_config(args.config)
+        if args.blend:
+            return _main_blend(settings, config, args)
         if args.grid:
             if not args.model:
                 raise ConfigError("--grid needs --model")
@@ -278,6 +338,30 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except ReadCrumbsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _main_blend(settings: Settings, config: ModelConfig, args: argparse.Namespace) -> int:
+    from experiments.data import prepare_dataset
+
+    part_types = [check_model_type(name.strip()) for name in args.blend.split(",") if name.strip()]
+    weights = [float(parse_value(w.strip())) for w in args.weights.split(",") if w.strip()]
+    started = time.perf_counter()
+    trials = tune_blend(
+        settings,
+        prepare_dataset(settings),
+        [(t, config.params_of(t)) for t in part_types],
+        weights,
+        validation_users=args.validation_users,
+    )
+    names = [f"{i}:{t}" for i, t in enumerate(part_types)][1:]
+    print(
+        f"\nblend of {', '.join(part_types)}: {len(trials)} trials in {time.perf_counter() - started:.0f} s"
+    )
+    print(format_trials(trials, names))
+    best = best_trial(trials, args.metric)
+    print(f"best by {args.metric} = {metric_value(best.metrics, args.metric):.4f}:")
+    print(blend_toml(best))
     return 0
 
 
