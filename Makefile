@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard bench-load clean help
+.PHONY: install install-spark test lint format train train-spark tune leaderboard serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard bench-load clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ train: $(STAMP)  ## data -> train -> evaluate -> register -> promote
 
 tune: $(STAMP)  ## Grid-search hyper-parameters on a validation split
 	$(PY) -m experiments.tune
+
+leaderboard: $(STAMP)  ## Measure every [leaderboard.*] variant (validation + held-out) into experiments/README.md
+	$(PY) -m experiments.leaderboard
 
 serve: $(STAMP)  ## Run the backend on $$PORT
 	$(PY) -m backend --port $(PORT)

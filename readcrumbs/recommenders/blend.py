@@ -70,6 +70,11 @@ def reader_scale(scores: np.ndarray) -> np.float32:
     return np.float32(max(np.sqrt(square_sum / max(len(scores), 1)), MIN_SCALE))
 
 
+def _reader_key(books: np.ndarray, signal: np.ndarray) -> bytes:
+    """The bytes of one reader's books and signals (what their blend factors depend on)."""
+    return np.asarray(books, dtype=np.int64).tobytes() + np.asarray(signal, dtype=np.float32).tobytes()
+
+
 class Blend:
     """Weighted sum of its parts' scores, each divided by its per-reader root mean square."""
 
@@ -86,6 +91,7 @@ class Blend:
             spec["params"] = dict(part.params)
         self.weights = np.array([s["weight"] for s in specs], dtype=np.float32)  # (n_parts,)
         self.n_books = 0  # the catalogue size the parts were fitted on
+        self._last_factors: tuple[bytes, list[np.float32]] = (b"", [])
 
     @classmethod
     def from_parts(cls, parts: Sequence[Recommender], weights: Sequence[float], n_books: int) -> Self:
@@ -127,11 +133,17 @@ class Blend:
         return total
 
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
-        return self._combine([part.score_reader(books, signal) for part in self.parts])[0]
+        scores, factors = self._combine([part.score_reader(books, signal) for part in self.parts])
+        # Serving explains the reader it just scored: keep the factors so explain_reader need not
+        # score every part again. One tuple, assigned at once, so concurrent readers never mix.
+        self._last_factors = (_reader_key(books, signal), factors)
+        return scores
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         # Each part's terms, on the scale at which that part's scores were blended for this reader.
-        _, factors = self._combine([part.score_reader(books, signal) for part in self.parts])
+        key, factors = self._last_factors
+        if key != _reader_key(books, signal):
+            _, factors = self._combine([part.score_reader(books, signal) for part in self.parts])
         shares = np.zeros((len(shown), len(books)), dtype=np.float32)
         for factor, part in zip(factors, self.parts, strict=True):
             shares += factor * part.explain_reader(books, signal, shown)

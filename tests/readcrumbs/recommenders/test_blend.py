@@ -119,3 +119,15 @@ def test_from_parts_reuses_fitted_models_and_saves_like_a_fitted_blend() -> None
 def test_bad_parts_are_config_errors(parts: list[dict[str, object]], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_model("blend", {"parts": parts})
+
+
+def test_explaining_another_reader_than_the_last_scored_one_uses_that_readers_scales() -> None:
+    model = blend(1.0, 0.5)
+    shown = np.array([6, 8, 10])
+    first, second = np.array([0, 2]), np.array([1, 3, 5, 7])
+    ones = np.ones(4, dtype=np.float32)
+    fresh = blend(1.0, 0.5).explain_reader(second, ones, shown)
+    model.score_reader(first, ones[:2])
+    np.testing.assert_array_equal(model.explain_reader(second, ones, shown), fresh)
+    model.score_reader(second, ones)
+    np.testing.assert_array_equal(model.explain_reader(second, ones, shown), fresh)
