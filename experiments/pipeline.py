@@ -157,8 +157,10 @@ def validation_metrics(
     recorded = known.extra.get(VALIDATION) if known is not None else None
     if isinstance(recorded, dict) and recorded.get("split_id") == validation.evaluation.split_id:
         return dict(recorded["metrics"])
-    model, _ = cache.fit(model_type, full_params)
-    return evaluate(model, validation.evaluation)
+    model, fit_s = cache.fit(model_type, full_params)
+    metrics = evaluate(model, validation.evaluation)
+    log.info("%s: validation score %.4f (fit %.1f s)", model_type, validation_score(metrics), fit_s)
+    return metrics
 
 
 def choose_by_validation(
