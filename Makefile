@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune leaderboard serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard bench-load clean help
+.PHONY: install install-spark test lint format train train-spark tune leaderboard serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard bench-load bench-blend clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -101,6 +101,9 @@ bench-api: $(STAMP)  ## /predict vs bare+scoring and canned FastAPI endpoints: r
 BENCH_LOAD_ARGS ?=
 bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered
 	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
+
+bench-blend: $(STAMP)  ## score_reader per registered version and per blend part (median, p99) against the 0.3 ms blend budget
+	$(PY) -m bench.blend_path
 
 bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predictions
 	$(PY) -m bench.dashboard
