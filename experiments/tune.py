@@ -284,7 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--validation-users", type=int, default=DEFAULT_VALIDATION_USERS)
     parser.add_argument(
-        "--blend", metavar="TYPE,TYPE", help="search blend weights of these parts ([models.<type>] params)"
+        "--blend",
+        metavar="TYPE,TYPE",
+        help="search blend weights of these parts (params of [models.blend]'s parts, else [models.<type>])",
     )
     parser.add_argument(
         "--weights",
@@ -341,6 +343,14 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     return 0
 
 
+def blend_part_params(config: ModelConfig, model_type: str) -> dict[str, Any]:
+    """A part's parameters: those of the configured blend's part of that type, else ``[models.<type>]``."""
+    for part in config.params.get("blend", {}).get("parts", []):
+        if part.get("model_type") == model_type:
+            return dict(part.get("params", {}))
+    return config.params_of(model_type)
+
+
 def _main_blend(settings: Settings, config: ModelConfig, args: argparse.Namespace) -> int:
     from experiments.data import prepare_dataset
 
@@ -350,7 +360,7 @@ def _main_blend(settings: Settings, config: ModelConfig, args: argparse.Namespac
     trials = tune_blend(
         settings,
         prepare_dataset(settings),
-        [(t, config.params_of(t)) for t in part_types],
+        [(t, blend_part_params(config, t)) for t in part_types],
         weights,
         validation_users=args.validation_users,
     )

@@ -174,3 +174,12 @@ def test_the_blend_search_tries_every_weight_and_prints_a_models_table(
 def test_a_blend_search_needs_two_parts(settings: Settings, dataset: Dataset) -> None:
     with pytest.raises(ConfigError, match="at least two parts"):
         tune_module.tune_blend(settings, dataset, [("ease", {})], [1.0])
+
+
+def test_blend_parts_take_the_configured_blends_parameters_first() -> None:
+    from experiments.config import ModelConfig
+
+    parts = [{"model_type": "als", "weight": 1.5, "params": {"factors": 4}}]
+    config = ModelConfig(models=["blend"], params={"blend": {"parts": parts}, "ease": {"l2": 3.0}})
+    assert tune_module.blend_part_params(config, "als") == {"factors": 4}
+    assert tune_module.blend_part_params(config, "ease") == {"l2": 3.0}
