@@ -84,7 +84,7 @@ monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
 	$(PY) -m streamlit run monitoring/app.py --server.port $(MONITORING_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-bench: bench-train bench-api bench-model bench-dashboard bench-load  ## Every benchmark
+bench: bench-train bench-api bench-model bench-blend bench-dashboard bench-load  ## Every benchmark
 
 train-spark: $(SPARK_STAMP)  ## ALS on Spark MLlib (READCRUMBS_SPARK_MASTER, default local[*]) -> evaluate -> register
 	$(PY) -m experiments.spark_als

@@ -149,16 +149,6 @@ class Blend:
             shares += factor * part.explain_reader(books, signal, shown)
         return shares
 
-    def candidates(self, books: np.ndarray) -> np.ndarray | None:
-        """The union of the parts' candidates; None when any part may score every book."""
-        found = [part.candidates(books) for part in self.parts]
-        if any(candidates is None for candidates in found):
-            return None
-        touched = np.zeros(self.n_books, dtype=np.bool_)
-        for candidates in found:
-            touched[candidates] = True
-        return np.flatnonzero(touched)
-
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {
             f"{PREFIX.format(i)}{name}": array

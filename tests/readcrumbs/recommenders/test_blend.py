@@ -83,19 +83,6 @@ def test_a_reader_scores_as_the_batch_row() -> None:
     np.testing.assert_array_equal(model.score_reader(books, signal), model.score(history)[0])
 
 
-def test_candidates_are_the_union_of_the_parts_or_none_for_a_dense_part() -> None:
-    model = blend(1.0, 0.5)
-    books = np.array([1, 2])
-    ease, knn = model.parts
-    union = np.union1d(ease.candidates(books), knn.candidates(books))
-    np.testing.assert_array_equal(model.candidates(books), union)
-    with_als = Blend(
-        [{**EASE, "weight": 1.0}, {"model_type": "als", "params": {"factors": 4, "iterations": 2}}]
-    )
-    with_als.fit(checker_board())
-    assert with_als.candidates(books) is None
-
-
 def test_from_parts_reuses_fitted_models_and_saves_like_a_fitted_blend() -> None:
     fitted = blend(1.0, 0.5)
     rebuilt = Blend.from_parts(fitted.parts, [1.0, 0.5], N_BOOKS)
