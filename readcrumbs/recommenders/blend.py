@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 PREFIX = "part{}."
-# The blend that won on validation (experiments/README.md), each part with its own defaults.
+# Without parts given: EASE and ALS at equal weights, each with its own defaults. make train's
+# parts and weights (chosen on validation) are [models.blend] of experiments/models.toml.
 DEFAULT_PARTS: tuple[dict[str, Any], ...] = (
     {"model_type": "ease", "weight": 1.0},
     {"model_type": "als", "weight": 1.0},
