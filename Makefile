@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune leaderboard serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-blend clean help
+.PHONY: install install-spark test lint format train train-spark tune leaderboard serve frontend monitoring screenshots simulate retrain run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-titles bench-blend clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,13 @@ serve: $(STAMP)  ## Run the backend on $$PORT
 run: $(STAMP)  ## Train a model if there is none, then serve API :8000, readers' app :8501, dashboard :8502
 	$(PY) -m scripts.run
 
+SIMULATE_ARGS ?=
+retrain: $(STAMP)  ## Retrain from feedback: data + feedback -> train -> evaluate -> register -> challenger
+	$(PY) -m experiments.retrain
+
+simulate: $(STAMP)  ## Simulated held-out readers through the API at READCRUMBS_API_URL (start `make run` first); prints the ground truth
+	$(PY) -m experiments.simulate $(SIMULATE_ARGS)
+
 aws-bootstrap: $(STAMP)  ## Create the S3 bucket + DynamoDB tables named by the registry/events URLs
 	$(PY) -m scripts.aws_bootstrap
 
@@ -75,16 +82,19 @@ frontend: $(STAMP)  ## Run the readers' app on $$FRONTEND_PORT (backend at READC
 	$(PY) -m streamlit run frontend/app.py --server.port $(FRONTEND_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-screenshots: $(STAMP)  ## PNG of the readers' app with recommendations -> docs/screenshots/readers-app.png
+screenshots: $(STAMP)  ## PNGs of the readers' app (favourites, genre start, after a 👎) -> docs/screenshots/
 	$(PY) -m backend --host 127.0.0.1 --port $(SHOT_PORT) & backend=$$!; \
-	$(PY) -m frontend.screenshot --api-url http://127.0.0.1:$(SHOT_PORT) --wait-s 120 --out docs/screenshots/readers-app.png; \
+	shot="$(PY) -m frontend.screenshot --api-url http://127.0.0.1:$(SHOT_PORT) --wait-s 120"; \
+	$$shot --out docs/screenshots/readers-app.png \
+	  && $$shot --books "" --search "" --genres fantasy --out docs/screenshots/readers-app-genres.png \
+	  && $$shot --books "" --search "" --genres fantasy --dislike 0 --out docs/screenshots/readers-app-after-a-vote.png; \
 	status=$$?; kill $$backend; wait $$backend; exit $$status
 
 monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
 	$(PY) -m streamlit run monitoring/app.py --server.port $(MONITORING_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-bench: bench-train bench-api bench-model bench-blend bench-dashboard bench-load  ## Every benchmark
+bench: bench-train bench-api bench-model bench-blend bench-dashboard bench-load bench-titles  ## Every benchmark
 
 train-spark: $(SPARK_STAMP)  ## ALS on Spark MLlib (READCRUMBS_SPARK_MASTER, default local[*]) -> evaluate -> register
 	$(PY) -m experiments.spark_als
@@ -107,6 +117,10 @@ bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p5
 
 bench-blend: $(STAMP)  ## score_reader per registered version and per blend part (median, p99) against the 0.3 ms blend budget
 	$(PY) -m bench.blend_path
+
+BENCH_TITLES_ARGS ?=
+bench-titles: $(STAMP)  ## Title resolution on a seeded labelled set: right/wrong/unknown and latency per form
+	$(PY) -m bench.titles $(BENCH_TITLES_ARGS)
 
 bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predictions
 	$(PY) -m bench.dashboard

@@ -23,9 +23,8 @@ from starlette.types import ASGIApp  # noqa: E402
 from backend.logging_config import configure_logging  # noqa: E402
 from backend.model_cache import ModelCache  # noqa: E402
 from backend.settings import BackendSettings, get_settings  # noqa: E402
-from readcrumbs.blobs import open_blob_store  # noqa: E402
 from readcrumbs.errors import ReadCrumbsError, StoreError  # noqa: E402
-from readcrumbs.registry import PRODUCTION, Registry  # noqa: E402
+from readcrumbs.registry import PRODUCTION, open_registry  # noqa: E402
 
 log = logging.getLogger("backend")
 
@@ -50,7 +49,7 @@ def serve(app: ASGIApp, host: str, port: int) -> None:
 
 def production_version(settings: BackendSettings) -> int | None:
     """The version behind the registry's production alias, or None."""
-    return Registry(open_blob_store(settings.resolved_registry_url)).alias(settings.model_name, PRODUCTION)
+    return open_registry(settings).alias(settings.model_name, PRODUCTION)
 
 
 def one_line(error: Exception) -> str:

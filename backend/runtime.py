@@ -5,26 +5,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from backend import arms
 from backend.event_writer import EventWriter
 from backend.metrics import Metrics
 from backend.model_cache import ModelCache
 from backend.serving import ModelHolder
 from backend.settings import BackendSettings
-from readcrumbs.blobs import open_blob_store
 from readcrumbs.errors import BlobNotFound, ReadCrumbsError, StoreError, VersionNotFound
 from readcrumbs.events.base import EventStore
-from readcrumbs.registry import Registry
+from readcrumbs.registry import CHALLENGER, Registry, open_registry
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Runtime:
-    """The served model, the event store and the writer in front of it."""
+    """The served models (production and challenger), the event store and the writer in front of it."""
 
     settings: BackendSettings
     metrics: Metrics
     models: ModelHolder
+    challenger: ModelHolder
     store: EventStore
     writer: EventWriter
     owns_store: bool
@@ -38,7 +39,7 @@ class Runtime:
         registry: Registry | None = None,
         event_store: EventStore | None = None,
     ) -> Runtime:
-        """Open the stores, start the writer, load the production model and start polling.
+        """Open the stores, start the writer, load the production and challenger models and start polling.
 
         A missing or refused production model is logged, not fatal: ``/ready`` answers 503 and
         a reload (or the poll) can load it later. When the registry cannot be reached, the
@@ -52,13 +53,21 @@ class Runtime:
         else:
             owns_store = False
         store = event_store
-        registry = registry or Registry(open_blob_store(settings.resolved_registry_url))
+        registry = registry or open_registry(settings)
         models = ModelHolder(
             registry,
             settings.model_name,
             fuzzy_threshold=settings.title_match_threshold,
             metrics=metrics,
             cache=ModelCache(settings.model_cache_dir),
+        )
+        # No local cache: it keeps the last good production version, which a challenger must not replace.
+        challenger = ModelHolder(
+            registry,
+            settings.model_name,
+            alias=CHALLENGER,
+            fuzzy_threshold=settings.title_match_threshold,
+            metrics=metrics,
         )
         writer = EventWriter(
             store,
@@ -80,9 +89,21 @@ class Runtime:
                 serve_cached(models, exc)
         except ReadCrumbsError as exc:
             log.error("cannot load the production model: %s", exc)
+        load_challenger(challenger)
         if settings.model_poll_s > 0:
             models.start_polling(settings.model_poll_s)
-        return cls(settings, metrics, models, store, writer, owns_store=owns_store)
+            challenger.start_polling(settings.model_poll_s)
+        return cls(settings, metrics, models, challenger, store, writer, owns_store=owns_store)
+
+    def route(self, userid: str) -> arms.Route:
+        """Which served model answers ``userid`` (see :mod:`backend.arms`); ModelNotReady without one."""
+        return arms.route(
+            self.models,
+            self.challenger,
+            userid,
+            self.settings.challenger_share,
+            self.settings.challenger_mode,
+        )
 
     def event_store_reachable(self) -> bool:
         """Whether the event store answers now (records are spooled, not lost, while it does not)."""
@@ -96,10 +117,21 @@ class Runtime:
     def stop(self) -> None:
         """Stop polling, write or spool every queued record, and close the store if we opened it."""
         self.models.stop_polling()
+        self.challenger.stop_polling()
         self.writer.close()
         if self.owns_store:
             self.store.close()
         log.info("stopped; %d event records wait in the spool", self.writer.spool.count)
+
+
+def load_challenger(challenger: ModelHolder) -> None:
+    """Serve the challenger alias's version if one is set; production serves alone otherwise."""
+    try:
+        challenger.reload()
+    except VersionNotFound:
+        log.info("no %s version; production answers every request", CHALLENGER)
+    except ReadCrumbsError as exc:
+        log.error("cannot load the %s model (production answers every request): %s", CHALLENGER, exc)
 
 
 def serve_cached(models: ModelHolder, registry_failure: StoreError) -> None:

@@ -9,11 +9,22 @@ answers ``recs``; ``/feedback`` still takes ``{"userid", "recommendations", "fee
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from backend.serving import ServingState
 from readcrumbs.catalogue import Book
+from readcrumbs.events.records import PredictionRecord, prediction_fields
 
 MAX_ITEMS = 500
 MAX_TITLE_CHARS = 500
@@ -67,8 +78,22 @@ class ResolvedItem(BaseModel):
     item: StrictInt | str
     book_id: int
     title: str
-    match: Literal["exact", "normalized", "book_id", "fuzzy"]
-    confidence: float = Field(description="100 except for fuzzy matches (rapidfuzz score, 0..100).")
+    match: Literal[
+        "book_id", "exact", "normalized", "original", "main_title", "by_author", "series", "partial", "fuzzy"
+    ] = Field(
+        description="The resolution step that found the book: book_id, exact title, normalized title, "
+        "original title, main title (without subtitle), title by author, series shorthand "
+        "('hunger games 2'), partial title (its first words), or fuzzy (typos)."
+    )
+    confidence: float = Field(
+        description="0..100: 100 for look-ups, 95-97 for a main or partial title or a series acronym, "
+        "the similarity score where typos were tolerated."
+    )
+    alternatives: list[int] = Field(
+        default_factory=list,
+        description="Other books the item could name (a title several books share), best known first; "
+        "the item resolved to the best known of them.",
+    )
 
 
 class RecommendedBook(BaseModel):
@@ -95,10 +120,14 @@ class PredictResponse(BaseModel):
     recs: list[str]
     books: list[RecommendedBook]
     request_id: str
-    model_version: str
+    model_version: str = Field(description="Registry version of the model that answered.")
     resolved: list[ResolvedItem]
     unknown: list[StrictInt | str] = Field(
         description="Items and disliked items that matched no book, as given (items first)."
+    )
+    arm: Literal["production", "challenger"] = Field(
+        "production",
+        description="Which served model answered: production, or the challenger (for its share of readers).",
     )
 
 
@@ -181,27 +210,49 @@ class BookPublic(BaseModel):
 
 
 class BookSearchResponse(BaseModel):
-    """Books matching a query: title prefix first, then word prefix, then fuzzy; popular first."""
+    """Books matching a query, best first: the book the query names (as /predict would resolve it),
+    then titles starting with it, then books holding all its words (typos allowed); best known first."""
 
     query: str
     books: list[BookPublic]
 
 
-class RandomPredictionPublic(BaseModel):
-    """One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's names."""
+class GenrePublic(BaseModel):
+    """One genre and how many books carry it."""
 
-    request_id: str
-    timestamp: str
-    user_id: str
-    items: list[str]
-    item_ids: list[int]
-    prediction: list[str]
-    prediction_ids: list[int]
-    scores: list[float]
-    latency_ms: float
-    model_version: str
-    unknown: list[str]
-    k: int
+    name: str = Field(description="The genre, as Goodreads shelves write it ('science-fiction').")
+    books: int = Field(description="Books of the catalogue that list this genre among their top five.")
+
+
+class GenresResponse(BaseModel):
+    """The catalogue's genres, most books first (then by name): goodbooks' tags without the
+    shelves that are no genre ('to-read', 'owned', years, formats, authors, series), synonyms
+    merged ('sci-fi' and 'scifi' count as 'science-fiction')."""
+
+    genres: list[GenrePublic]
+
+
+# The prototype's /random names for two record fields; every other field keeps the record's name.
+PROTOTYPE_NAMES = {"ts": "timestamp", "userid": "user_id"}
+
+# One logged prediction: derived from the record's field definitions (readcrumbs/events/records.py),
+# so a new record field appears here, described, without an edit.
+RandomPredictionPublic: type[BaseModel] = create_model(
+    "RandomPredictionPublic",
+    __doc__="One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's "
+    "names.",
+    **{
+        PROTOTYPE_NAMES.get(spec.name, spec.name): (spec.python_type, Field(description=spec.doc))
+        for spec in prediction_fields()
+    },  # type: ignore[call-overload]  # field definitions built at import, typed at runtime
+)
+
+
+def random_prediction_public(record: PredictionRecord) -> BaseModel:
+    """``record`` as a :data:`RandomPredictionPublic`."""
+    return RandomPredictionPublic(
+        **{PROTOTYPE_NAMES.get(name, name): value for name, value in asdict(record).items()}
+    )
 
 
 class HealthResponse(BaseModel):
@@ -220,6 +271,19 @@ class ModelPublic(BaseModel):
         "version while the registry cannot be reached."
     )
 
+    @classmethod
+    def from_state(cls, state: ServingState) -> ModelPublic:
+        manifest = state.bundle.manifest
+        return cls(
+            name=manifest.name,
+            version=state.version,
+            model_type=manifest.model_type,
+            data_version=manifest.data_version,
+            created_at=manifest.created_at,
+            loaded_at=state.loaded_at,
+            source=state.source.value,
+        )
+
 
 class EventStorePublic(BaseModel):
     kind: str = Field(description="sqlite, dynamodb or memory.")
@@ -228,9 +292,18 @@ class EventStorePublic(BaseModel):
     spooled: int = Field(description="Records waiting in the local spool for the store to recover.")
 
 
+class ChallengerPublic(BaseModel):
+    model: ModelPublic
+    mode: Literal["split", "shadow"] = Field(description="READCRUMBS_CHALLENGER_MODE.")
+    share: float = Field(description="READCRUMBS_CHALLENGER_SHARE: readers shown its list in split mode.")
+
+
 class ReadyResponse(BaseModel):
     status: Literal["ready"] = "ready"
     model: ModelPublic
+    challenger: ChallengerPublic | None = Field(
+        None, description="The registry's challenger version served beside production; null when none."
+    )
     catalogue_size: int
     event_store: EventStorePublic
 
@@ -239,3 +312,9 @@ class ReloadResponse(BaseModel):
     outcome: Literal["loaded", "unchanged"]
     model_version: str
     previous_version: str | None
+    challenger_outcome: Literal["loaded", "unchanged", "cleared", "none", "refused"] = Field(
+        "none",
+        description="What the reload did to the challenger: none when no challenger alias is set, "
+        "refused when its version cannot be served (production's reload still happened).",
+    )
+    challenger_version: str | None = Field(None, description="The challenger version served now.")

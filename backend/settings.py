@@ -10,7 +10,7 @@ import ipaddress
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -34,7 +34,21 @@ class BackendSettings(Settings):
         description="Bearer token of POST /admin/reload (16+ characters); unset disables the route.",
     )
     model_poll_s: float = Field(
-        0.0, ge=0.0, le=86_400.0, description="Seconds between checks of the production alias; 0 = off."
+        0.0,
+        ge=0.0,
+        le=86_400.0,
+        description="Seconds between checks of the production and challenger aliases; 0 = off.",
+    )
+    challenger_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share (0..1) of readers, by a stable hash of userid, shown the challenger's list.",
+    )
+    challenger_mode: Literal["split", "shadow"] = Field(
+        "split",
+        description="split: the challenger answers its share of readers; shadow: both score every "
+        "request, production's list is shown and the challenger's logged.",
     )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Comma-separated origins allowed to call the API from a browser."

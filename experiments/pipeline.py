@@ -25,11 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from experiments.cli import load_settings
 from experiments.config import ModelConfig, load_config, parse_model_list
-from experiments.dataset import Dataset
 from experiments.evaluate import (
     EvaluationSet,
     Metrics,
@@ -39,11 +36,12 @@ from experiments.evaluate import (
     heldout_evaluation_set,
 )
 from experiments.fit_cache import FitCache
+from experiments.promotion import promote
 from experiments.tracking import link_to_model_registry
-from experiments.train import TrainingResult, engine_of, open_registry, train_and_register, training_likes
+from experiments.train import TrainingResult, engine_of, train_and_register, training_likes
 from experiments.tune import DEFAULT_METRIC, ValidationSplit, validation_score, validation_split
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import PromotionRefused, ReadCrumbsError
-from readcrumbs.model_bundle import load_bundle
 from readcrumbs.recommenders import create_model
 from readcrumbs.registry import (
     GATE_METRIC,
@@ -53,6 +51,7 @@ from readcrumbs.registry import (
     Manifest,
     Registry,
     fingerprint,
+    open_registry,
 )
 from readcrumbs.settings import Settings
 
@@ -79,6 +78,12 @@ class PipelineResult:
     promotion: Promotion | None
     validation: dict[str, Metrics] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def validation_by_version(self) -> dict[int, Metrics]:
+        """Each registered version's validation metrics (what :func:`choose_best` takes)."""
+        return {
+            r.manifest.version: self.validation[t] for t, r in self.results.items() if t in self.validation
+        }
 
 
 def gate_value(manifest: Manifest) -> float:
@@ -185,7 +190,7 @@ def promote_best(
     ``validation``: each candidate's validation metrics, by version (see :func:`choose_by_validation`).
     """
     name = settings.model_name
-    best = choose_by_validation(candidates, validation)
+    best = choose_best(candidates, validation)
     registry.set_alias(name, STAGING, best.version)
     link_to_model_registry(settings, best.extra.get("wandb_artifact"), name, [STAGING])
     current = registry.alias(name, PRODUCTION)
@@ -197,51 +202,18 @@ def promote_best(
             False,
             f"{chosen}: v{best.version} ({best.model_type}), already production",
         )
-    if current is None:
-        registry.promote(name, best.version)
-        message = f"{chosen}: v{best.version} ({best.model_type}) is the first production model"
-    else:
-        production = registry.manifest(name, current)
-        try:
-            if production.split_id == best.split_id:
-                registry.promote(name, best.version)
-                message = (
-                    f"{chosen}: v{best.version} ({best.model_type}) held-out {GATE_PROTOCOL} {GATE_METRIC}="
-                    f"{gate_value(best):.4f} beats production v{current}'s "
-                    f"{gate_value(production):.4f}; promoted"
-                )
-            else:
-                message = _promote_across_splits(registry, dataset, evaluation, best, production)
-        except PromotionRefused as refused:
-            return Promotion(current, best.version, False, f"promotion refused: {refused}")
-    link_to_model_registry(settings, best.extra.get("wandb_artifact"), name, [PRODUCTION])
-    return Promotion(best.version, best.version, True, message)
+    try:
+        message = promote(settings, registry, best.version, held_out=(dataset, evaluation))
+    except PromotionRefused as refused:
+        return Promotion(
+            current, best.version, False, f"{chosen}: v{best.version}; promotion refused: {refused}"
+        )
+    return Promotion(best.version, best.version, True, f"{chosen}: {message}; promoted")
 
 
-def _promote_across_splits(
-    registry: Registry, dataset: Dataset, evaluation: EvaluationSet, best: Manifest, production: Manifest
-) -> str:
-    """Re-evaluate production on the candidate's split; promote (forced past the split check) if it loses."""
-    bundle = load_bundle(registry, production.name, production.version)
-    if not np.array_equal(bundle.book_ids, dataset.book_ids):
-        raise PromotionRefused(
-            f"production v{production.version} indexes another catalogue than data {dataset.version}, so "
-            f"the two cannot be compared on one split; promote v{best.version} with --force if it should "
-            "serve"
-        )
-    old = evaluate(bundle.model, evaluation)[GATE_PROTOCOL][GATE_METRIC]
-    new = gate_value(best)
-    if new <= old:
-        raise PromotionRefused(
-            f"v{best.version} {GATE_PROTOCOL} {GATE_METRIC}={new:.4f} does not beat production "
-            f"v{production.version}'s {old:.4f}, re-evaluated on split {evaluation.split_id}"
-        )
-    # The manifests' split ids differ, so the registry's own gate cannot compare them; this did.
-    registry.promote(best.name, best.version, force=True)
-    return (
-        f"v{best.version} ({best.model_type}) {GATE_PROTOCOL} {GATE_METRIC}={new:.4f} beats production "
-        f"v{production.version}'s {old:.4f} re-evaluated on split {evaluation.split_id}; promoted"
-    )
+def choose_best(candidates: Sequence[Manifest], validation: Mapping[int, Metrics]) -> Manifest:
+    """The candidate the pipeline puts forward: :func:`choose_by_validation`, never the held-out figures."""
+    return choose_by_validation(candidates, validation)
 
 
 def format_result(result: PipelineResult, model_name: str) -> str:

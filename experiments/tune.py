@@ -40,11 +40,11 @@ from experiments.config import (
     parse_grid,
     parse_value,
 )
-from experiments.dataset import Dataset
 from experiments.evaluate import EvaluationSet, Metrics, evaluate, floor_ratio, heldout_evaluation_set
 from experiments.fit_cache import FitCache
 from experiments.tracking import tracked_run
 from experiments.train import fit_model, training_likes
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, DataError, ReadCrumbsError
 from readcrumbs.recommenders.blend import Blend
 from readcrumbs.settings import Settings

@@ -20,9 +20,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from readcrumbs.blobs import BlobStore
+from readcrumbs.blobs import BlobStore, open_blob_store
 from readcrumbs.errors import (
     BlobNotFound,
     ChecksumMismatch,
@@ -31,8 +31,13 @@ from readcrumbs.errors import (
     VersionNotFound,
 )
 
+if TYPE_CHECKING:
+    from readcrumbs.settings import Settings
+
 PRODUCTION = "production"
 STAGING = "staging"
+# The version served beside production to a share of readers, or in shadow (issue 12).
+CHALLENGER = "challenger"
 # The gate's yardstick: DESIGN.md compares candidates on fav3 Recall@10.
 GATE_PROTOCOL = "fav3"
 GATE_METRIC = "recall@10"
@@ -260,10 +265,20 @@ class Registry:
         state = self._alias_state(name, alias)
         if state["version"] == version:
             return
-        history = [*state.get("history", []), state["version"]] if state["version"] is not None else []
+        history = list(state.get("history", []))
+        if state["version"] is not None:
+            history.append(state["version"])
         self._write_alias(name, alias, version, history)
 
-    def _write_alias(self, name: str, alias: str, version: int, history: list[int]) -> None:
+    def clear_alias(self, name: str, alias: str) -> int | None:
+        """Unset ``alias`` (a rollback sets it back); the version it pointed to, or None."""
+        state = self._alias_state(name, alias)
+        if state["version"] is None:
+            return None
+        self._write_alias(name, alias, None, [*state.get("history", []), state["version"]])
+        return int(state["version"])
+
+    def _write_alias(self, name: str, alias: str, version: int | None, history: list[int]) -> None:
         state = {
             "version": version,
             "history": history,
@@ -288,6 +303,14 @@ class Registry:
         previous = history.pop()
         self._write_alias(name, alias, previous, history)
         return previous
+
+
+def open_registry(settings: Settings) -> Registry:
+    """The registry the settings name (``READCRUMBS_REGISTRY_URL``, else ``$READCRUMBS_HOME/registry``).
+
+    Every process opens its registry through this, so all of them agree on where it is.
+    """
+    return Registry(open_blob_store(settings.resolved_registry_url))
 
 
 def check_gate(candidate: Manifest, production: Manifest) -> None:

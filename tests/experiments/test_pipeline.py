@@ -10,13 +10,12 @@ import pytest
 
 from experiments import pipeline, train
 from experiments.config import ModelConfig
-from experiments.dataset import Dataset
 from experiments.pipeline import format_result, run_pipeline
-from experiments.train import open_registry
 from experiments.tune import validation_score
+from readcrumbs.dataset import Dataset
 from readcrumbs.recommenders.ease import EASE
 from readcrumbs.recommenders.itemknn import ItemKNN
-from readcrumbs.registry import PRODUCTION, STAGING
+from readcrumbs.registry import PRODUCTION, STAGING, open_registry
 from readcrumbs.settings import Settings
 from tests.experiments import tiny
 from tests.experiments.conftest import TINY_PARAMS, assert_one_error_line

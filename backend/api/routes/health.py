@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from backend.api.deps import RuntimeDep, ServingDep
-from backend.schemas import EventStorePublic, HealthResponse, ModelPublic, ReadyResponse
+from backend.schemas import ChallengerPublic, EventStorePublic, HealthResponse, ModelPublic, ReadyResponse
 
 router = APIRouter(tags=["health"])
 
@@ -18,17 +18,17 @@ async def get_health() -> dict[str, str]:
 
 @router.get("/ready", response_model=ReadyResponse, responses={503: {"description": "No model loaded yet."}})
 def get_ready(state: ServingDep, runtime: RuntimeDep) -> ReadyResponse:
-    """Readiness: the served model, catalogue size and event store state (503 until a model is loaded)."""
-    manifest = state.bundle.manifest
+    """Readiness: the served models, catalogue size and event store state (503 until a model is loaded)."""
+    challenger = runtime.challenger.state
+    settings = runtime.settings
     return ReadyResponse(
-        model=ModelPublic(
-            name=manifest.name,
-            version=state.version,
-            model_type=manifest.model_type,
-            data_version=manifest.data_version,
-            created_at=manifest.created_at,
-            loaded_at=state.loaded_at,
-            source=state.source.value,
+        model=ModelPublic.from_state(state),
+        challenger=None
+        if challenger is None
+        else ChallengerPublic(
+            model=ModelPublic.from_state(challenger),
+            mode=settings.challenger_mode,
+            share=settings.challenger_share,
         ),
         catalogue_size=len(state.catalogue),
         event_store=EventStorePublic(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from backend.api.deps import RuntimeDep, ServingDep
+from backend.api.deps import RuntimeDep
+from backend.arms import label_record, shadow_prediction
 from backend.predictions import predict
 from backend.schemas import PredictRequest, PredictResponse
 
@@ -20,12 +21,16 @@ router = APIRouter(tags=["predict"])
         503: {"description": "No model loaded yet."},
     },
 )
-async def predict_books(body: PredictRequest, state: ServingDep, runtime: RuntimeDep) -> Response:
+async def predict_books(body: PredictRequest, runtime: RuntimeDep) -> Response:
     """Recommend k books for a reader's favourites, genres and dislikes; given books are never recommended."""
     # async on purpose: scoring is ~1 ms of CPU; a threadpool hop per request cost more than it
     # saved, and each pool thread kept its own BLAS buffers (RSS 840 MiB at 32 connections).
+    route = runtime.route(body.userid)  # production or challenger, by reader; see backend/arms.py
+    state = route.shown
     prediction = predict(state, body)
-    runtime.writer.submit(prediction.record)
+    shadow = shadow_prediction(route.shadow, body)
+    runtime.writer.submit(label_record(prediction.record, route.arm, shadow))
     runtime.metrics.predictions.labels(model_version=state.version).inc()
+    response = prediction.response.model_copy(update={"arm": route.response_arm})
     # Serialised once by pydantic-core; the schema above is for the OpenAPI document.
-    return Response(prediction.response.model_dump_json(), media_type="application/json")
+    return Response(response.model_dump_json(), media_type="application/json")

@@ -167,7 +167,12 @@ def test_predictions_frame_holds_every_field_by_default(store: EventStore) -> No
 
     frame = store.predictions_frame()
     assert list(frame.columns) == list(PREDICTION_FIELDS)
-    assert frame.to_dict("records") == [asdict(r) for r in predictions]
+    rows = [
+        {name: None if name == "shadow_version" and pd.isna(value) else value for name, value in row.items()}
+        for row in frame.to_dict("records")
+    ]
+    assert rows == [asdict(r) for r in predictions]
+    assert frame["arm"].tolist() == ["production", "challenger", "shadow", "production"]
 
 
 def test_predictions_frame_reads_only_the_asked_columns_in_the_window(store: EventStore) -> None:

@@ -24,7 +24,8 @@ def test_prototype_payload_gets_ten_titles(client):
 
 def test_answer_fields(client):
     body = client.post("/predict", json=predict_payload("The Hobbit", 2, "Gatsby", k=4)).json()
-    assert set(body) == {"recs", "books", "request_id", "model_version", "resolved", "unknown"}
+    assert set(body) == {"recs", "books", "request_id", "model_version", "resolved", "unknown", "arm"}
+    assert body["arm"] == "production"
     assert body["model_version"] == "1"
     assert len(body["request_id"]) == 32
     assert body["recs"] == [book["title"] for book in body["books"]]
@@ -159,6 +160,11 @@ def test_predict_is_503_until_a_model_is_promoted(tmp_path, settings, store):
         response = client.post("/predict", json=predict_payload("Emma"))
         assert response.status_code == 503
         assert "make train" in response.json()["detail"]
+
+
+def test_a_shared_title_lists_the_other_books_it_could_name(client):
+    resolved = client.post("/predict", json=predict_payload("Rebecca")).json()["resolved"]
+    assert [(item["book_id"], item["alternatives"]) for item in resolved] == [(6, [7])]
 
 
 FANTASY = {1, 3, 4, 8, 11}  # tiny.py's fantasy books; the others are classics
