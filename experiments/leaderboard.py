@@ -35,11 +35,11 @@ from typing import Any
 
 from experiments.cli import load_settings
 from experiments.config import DEFAULT_CONFIG, ModelConfig, check_model_type, load_config
-from experiments.dataset import Dataset
 from experiments.evaluate import Metrics, evaluate, heldout_evaluation_set
 from experiments.fit_cache import FitCache, model_key
 from experiments.train import training_likes
 from experiments.tune import DEFAULT_METRIC, validation_score, validation_split
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, ReadCrumbsError
 from readcrumbs.recommenders import create_model, save_model
 from readcrumbs.settings import Settings
