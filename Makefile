@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots simulate retrain run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-titles clean help
+.PHONY: install install-spark test lint format train train-spark tune leaderboard serve frontend monitoring screenshots simulate retrain run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-titles bench-blend clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ train: $(STAMP)  ## data -> train -> evaluate -> register -> promote
 tune: $(STAMP)  ## Grid-search hyper-parameters on a validation split
 	$(PY) -m experiments.tune
 
+leaderboard: $(STAMP)  ## Measure every [leaderboard.*] variant (validation + held-out) into experiments/README.md
+	$(PY) -m experiments.leaderboard
+
 serve: $(STAMP)  ## Run the backend on $$PORT
 	$(PY) -m backend --port $(PORT)
 
@@ -91,7 +94,7 @@ monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
 	$(PY) -m streamlit run monitoring/app.py --server.port $(MONITORING_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-bench: bench-train bench-api bench-model bench-dashboard bench-load bench-titles  ## Every benchmark
+bench: bench-train bench-api bench-model bench-blend bench-dashboard bench-load bench-titles  ## Every benchmark
 
 train-spark: $(SPARK_STAMP)  ## ALS on Spark MLlib (READCRUMBS_SPARK_MASTER, default local[*]) -> evaluate -> register
 	$(PY) -m experiments.spark_als
@@ -113,6 +116,9 @@ BENCH_LOAD_ARGS ?=
 bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered; then the normal mix beside a hostile one
 	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
 	$(PY) -m bench.hostile
+
+bench-blend: $(STAMP)  ## score_reader per registered version and per blend part (median, p99) against the 0.3 ms blend budget
+	$(PY) -m bench.blend_path
 
 BENCH_TITLES_ARGS ?=
 bench-titles: $(STAMP)  ## Title resolution on a seeded labelled set: right/wrong/unknown and latency per form

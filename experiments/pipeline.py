@@ -2,13 +2,16 @@
 
     python -m experiments.pipeline [--models als,ease] [--with-feedback] [--no-promote] [--config FILE]
 
-Every model type of the config (``[pipeline] models``) is fitted on the training users,
-evaluated on the held-out users, tracked in W&B and registered. A type whose parameters and
-data were already registered is not trained again: its version is reused, so a second run on
-unchanged data is quick and adds no versions. Then the best version of the run (by fav3
-recall@10) becomes ``staging`` and, if it passes the gate, ``production``: the first model
-always does; later ones must beat production on the same held-out split. When production was
-evaluated on another split (new data), it is re-evaluated on this one before comparing.
+Every model type of the config (``[pipeline] models``) is first fitted on the training users
+minus a validation split and scored on those validation readers (``experiments.tune``), then
+fitted on all training users, evaluated on the held-out users, tracked in W&B and registered
+with its validation metrics. A type whose parameters and data were already registered is not
+trained again: its version is reused, so a second run on unchanged data is quick and adds no
+versions. Then the version of the run with the best *validation* score (see
+:func:`choose_by_validation`; the held-out figures are reported, never used to choose) becomes
+``staging`` and, if it passes the gate, ``production``: the first model always does; later ones
+must beat production on the same held-out split. When production was evaluated on another
+split (new data), it is re-evaluated on this one before comparing.
 """
 
 from __future__ import annotations
@@ -17,18 +20,29 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from experiments.cli import load_settings
 from experiments.config import ModelConfig, load_config, parse_model_list
-from experiments.evaluate import EvaluationSet, floor_ratio, format_metrics, heldout_evaluation_set
+from experiments.evaluate import (
+    EvaluationSet,
+    Metrics,
+    evaluate,
+    floor_ratio,
+    format_metrics,
+    heldout_evaluation_set,
+)
+from experiments.fit_cache import FitCache
 from experiments.promotion import promote
 from experiments.tracking import link_to_model_registry
-from experiments.train import TrainingResult, train_and_register, training_likes
+from experiments.train import TrainingResult, engine_of, train_and_register, training_likes
+from experiments.tune import DEFAULT_METRIC, ValidationSplit, validation_score, validation_split
 from readcrumbs.dataset import Dataset
 from readcrumbs.errors import PromotionRefused, ReadCrumbsError
+from readcrumbs.recommenders import create_model
 from readcrumbs.registry import (
     GATE_METRIC,
     GATE_PROTOCOL,
@@ -36,6 +50,7 @@ from readcrumbs.registry import (
     STAGING,
     Manifest,
     Registry,
+    fingerprint,
     open_registry,
 )
 from readcrumbs.settings import Settings
@@ -61,7 +76,14 @@ class PipelineResult:
     split_id: str
     results: dict[str, TrainingResult]
     promotion: Promotion | None
+    validation: dict[str, Metrics] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def validation_by_version(self) -> dict[int, Metrics]:
+        """Each registered version's validation metrics (what :func:`choose_best` takes)."""
+        return {
+            r.manifest.version: self.validation[t] for t, r in self.results.items() if t in self.validation
+        }
 
 
 def gate_value(manifest: Manifest) -> float:
@@ -81,29 +103,78 @@ def run_pipeline(
     """Train, evaluate and register each model type on ``dataset``; then promote the best."""
     registry = open_registry(settings)
     evaluation = heldout_evaluation_set(dataset, settings.seed)
+    validation = validation_split(dataset, settings.seed)
     likes = training_likes(dataset)
+    # A blend's parts fitted alone are reused, on each of the two training sets.
+    validation_cache, cache = FitCache(validation.likes), FitCache(likes)
     group = f"pipeline-{dataset.version}"
     results: dict[str, TrainingResult] = {}
+    validated: dict[str, Metrics] = {}
     seconds: dict[str, float] = {}
     for model_type in models or config.models:
         started = time.perf_counter()
+        params = config.params_of(model_type)
+        validated[model_type] = validation_metrics(
+            settings, registry, dataset, validation, model_type, params, validation_cache
+        )
         results[model_type] = train_and_register(
             settings,
             dataset,
             evaluation,
             registry,
             model_type,
-            config.params_of(model_type),
+            params,
             likes=likes,
             group=group,
+            extra={
+                VALIDATION: {"split_id": validation.evaluation.split_id, "metrics": validated[model_type]}
+            },
+            cache=cache,
         )
         seconds[model_type] = time.perf_counter() - started
     promotion = None
     if promote and results:
+        scores = {r.manifest.version: validated[t] for t, r in results.items()}
         promotion = promote_best(
-            settings, registry, dataset, evaluation, [r.manifest for r in results.values()]
+            settings, registry, dataset, evaluation, [r.manifest for r in results.values()], scores
         )
-    return PipelineResult(dataset.version, evaluation.split_id, results, promotion, seconds)
+    return PipelineResult(dataset.version, evaluation.split_id, results, promotion, validated, seconds)
+
+
+# The manifest's ``extra`` key of the validation split's id and metrics.
+VALIDATION = "validation"
+
+
+def validation_metrics(
+    settings: Settings,
+    registry: Registry,
+    dataset: Dataset,
+    validation: ValidationSplit,
+    model_type: str,
+    params: Mapping[str, Any],
+    cache: FitCache,
+) -> Metrics:
+    """``model_type``'s metrics on the validation readers: as recorded on its registered version
+    for this very split, else fitted on the validation split's training likes and evaluated now."""
+    full_params = create_model(model_type, params).params
+    key = fingerprint(model_type, full_params, dataset.version, engine_of(model_type))
+    known = registry.find(settings.model_name, key)
+    recorded = known.extra.get(VALIDATION) if known is not None else None
+    if isinstance(recorded, dict) and recorded.get("split_id") == validation.evaluation.split_id:
+        return dict(recorded["metrics"])
+    model, fit_s = cache.fit(model_type, full_params)
+    metrics = evaluate(model, validation.evaluation)
+    log.info("%s: validation score %.4f (fit %.1f s)", model_type, validation_score(metrics), fit_s)
+    return metrics
+
+
+def choose_by_validation(
+    candidates: Sequence[Manifest], validation: Mapping[int, Metrics], metric: str = DEFAULT_METRIC
+) -> Manifest:
+    """The candidate with the best validation score (``metric``, default the floor ratio of
+    ``experiments.tune``); the first of equals, so config order breaks ties. ``validation`` maps
+    each candidate's version to its validation metrics; held-out metrics are never looked at."""
+    return max(candidates, key=lambda manifest: validation_score(validation[manifest.version], metric))
 
 
 def promote_best(
@@ -112,27 +183,37 @@ def promote_best(
     dataset: Dataset,
     evaluation: EvaluationSet,
     candidates: Sequence[Manifest],
+    validation: Mapping[int, Metrics],
 ) -> Promotion:
-    """Make the best candidate ``staging``, and ``production`` if it passes the gate."""
+    """Make the candidate best on validation ``staging``, and ``production`` if it passes the gate.
+
+    ``validation``: each candidate's validation metrics, by version (see :func:`choose_by_validation`).
+    """
     name = settings.model_name
-    best = choose_best(candidates)
+    best = choose_best(candidates, validation)
     registry.set_alias(name, STAGING, best.version)
     link_to_model_registry(settings, best.extra.get("wandb_artifact"), name, [STAGING])
     current = registry.alias(name, PRODUCTION)
+    chosen = f"best on validation ({DEFAULT_METRIC} {validation_score(validation[best.version]):.4f})"
     if current == best.version:
         return Promotion(
-            current, best.version, False, f"production is already v{best.version} ({best.model_type})"
+            current,
+            best.version,
+            False,
+            f"{chosen}: v{best.version} ({best.model_type}), already production",
         )
     try:
         message = promote(settings, registry, best.version, held_out=(dataset, evaluation))
     except PromotionRefused as refused:
-        return Promotion(current, best.version, False, f"promotion refused: {refused}")
-    return Promotion(best.version, best.version, True, f"{message}; promoted")
+        return Promotion(
+            current, best.version, False, f"{chosen}: v{best.version}; promotion refused: {refused}"
+        )
+    return Promotion(best.version, best.version, True, f"{chosen}: {message}; promoted")
 
 
-def choose_best(candidates: Sequence[Manifest]) -> Manifest:
-    """The candidate the pipeline puts forward: the best gate metric; the first of equals (config order)."""
-    return max(candidates, key=gate_value)
+def choose_best(candidates: Sequence[Manifest], validation: Mapping[int, Metrics]) -> Manifest:
+    """The candidate the pipeline puts forward: :func:`choose_by_validation`, never the held-out figures."""
+    return choose_by_validation(candidates, validation)
 
 
 def format_result(result: PipelineResult, model_name: str) -> str:
@@ -142,12 +223,17 @@ def format_result(result: PipelineResult, model_name: str) -> str:
         for model_type, r in result.results.items()
     }
     lines = [f"data {result.data_version}, held-out split {result.split_id}", "", format_metrics(rows), ""]
+    if result.validation:
+        lines += ["validation readers (what the choice is made on):", format_metrics(result.validation), ""]
     for model_type, r in result.results.items():
         took = f"{result.seconds.get(model_type, 0.0):.1f} s"
         ratio = floor_ratio(r.metrics)
         floor = f"quality floor {'met' if ratio >= 1 else 'missed'} ({ratio:.3f} of it)"
         state = "reused" if r.reused else "trained"
-        lines.append(f"{model_type:<12} v{r.manifest.version}  {state} ({took}); {floor}")
+        chosen = ""
+        if model_type in result.validation:
+            chosen = f"; validation score {validation_score(result.validation[model_type]):.4f}"
+        lines.append(f"{model_type:<12} v{r.manifest.version}  {state} ({took}); {floor}{chosen}")
     if result.promotion is not None:
         lines += ["", result.promotion.message]
         production = result.promotion.production

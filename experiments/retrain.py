@@ -104,7 +104,7 @@ def retrain(
     result = run_pipeline(settings, dataset, config, models=models, promote=False)
     registry = open_registry(settings)
     name = settings.model_name
-    best = choose_best([r.manifest for r in result.results.values()])
+    best = choose_best([r.manifest for r in result.results.values()], result.validation_by_version())
     registry.set_alias(name, STAGING, best.version)
     if best.version == registry.alias(name, PRODUCTION):
         return Retrain(result, best.version, f"v{best.version} is production already; no challenger")

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from experiments.cli import load_settings
 from experiments.config import check_model_type, load_config, parse_params
 from experiments.evaluate import EvaluationSet, Metrics, format_metrics, heldout_evaluation_set
+from experiments.fit_cache import FitCache
 from experiments.registration import evaluate_and_register, registered_before, training_config
 from experiments.tracking import git_commit, tracked_run
 from readcrumbs.dataset import Dataset
@@ -82,11 +83,14 @@ def train_and_register(
     *,
     likes: sp.csr_matrix | None = None,
     group: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    cache: FitCache | None = None,
 ) -> TrainingResult:
     """Fit, evaluate on ``evaluation``, track in W&B and register ``model_type`` — unless already done.
 
     ``likes``: the training users' likes (computed from ``dataset`` when not given, so a
-    caller training several types builds it once).
+    caller training several types builds it once); ``cache``: models already fitted on those
+    likes (a blend's parts); ``extra``: more to record in the manifest (validation metrics).
     """
     check_model_type(model_type)
     # The model's own params include its defaults, so "no l2 given" and "l2=500" are one training.
@@ -105,11 +109,22 @@ def train_and_register(
     with tracked_run(
         settings, job_type="train", name=f"{model_type}-{dataset.version}", config=config, group=group
     ) as run:
-        model, fit_s = fit_model(
-            model_type, full_params, likes if likes is not None else training_likes(dataset)
-        )
+        if cache is not None:  # fitted on the same likes: a blend reuses the parts fitted alone
+            model, fit_s = cache.fit(model_type, full_params)
+        else:
+            model, fit_s = fit_model(
+                model_type, full_params, likes if likes is not None else training_likes(dataset)
+            )
         manifest, evaluate_s = evaluate_and_register(
-            settings, registry, run, model, dataset.catalogue, evaluation, config, fit_seconds=fit_s
+            settings,
+            registry,
+            run,
+            model,
+            dataset.catalogue,
+            evaluation,
+            config,
+            fit_seconds=fit_s,
+            extra=extra,
         )
     log.info(
         "%s: registered v%d (fit %.1f s, evaluate %.1f s)", model_type, manifest.version, fit_s, evaluate_s

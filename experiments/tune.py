@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import logging
 import sys
 import time
@@ -28,14 +29,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from experiments.cli import load_settings
-from experiments.config import DEFAULT_CONFIG, check_model_type, load_config, parse_grid
-from experiments.evaluate import Metrics, evaluate, floor_ratio, heldout_evaluation_set
+from experiments.config import (
+    DEFAULT_CONFIG,
+    ModelConfig,
+    check_model_type,
+    load_config,
+    parse_grid,
+    parse_value,
+)
+from experiments.evaluate import EvaluationSet, Metrics, evaluate, floor_ratio, heldout_evaluation_set
+from experiments.fit_cache import FitCache
 from experiments.tracking import tracked_run
 from experiments.train import fit_model, training_likes
 from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, DataError, ReadCrumbsError
+from readcrumbs.recommenders.blend import Blend
 from readcrumbs.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,6 +111,28 @@ def metric_value(metrics: Metrics, metric: str) -> float:
 
 
 @dataclass(frozen=True)
+class ValidationSplit:
+    """The validation readers' evaluation set and the training likes of everyone else.
+
+    ``likes``: (n_training_users, n_books) float32 CSR, neither held-out nor validation readers.
+    """
+
+    evaluation: EvaluationSet
+    likes: sp.csr_matrix
+
+
+def validation_split(dataset: Dataset, seed: int, n_users: int = DEFAULT_VALIDATION_USERS) -> ValidationSplit:
+    """What every choice (type, parameters, blend weights) is made on: never the held-out readers."""
+    validation = validation_dataset(dataset, seed, n_users)
+    return ValidationSplit(heldout_evaluation_set(validation, seed), training_likes(validation))
+
+
+def validation_score(metrics: Metrics, metric: str = DEFAULT_METRIC) -> float:
+    """The one number that ranks models on validation: :func:`metric_value` (default: the floor ratio)."""
+    return metric_value(metrics, metric)
+
+
+@dataclass(frozen=True)
 class Trial:
     """One point of the grid: the parameters tried, their validation metrics and fit time (s)."""
 
@@ -137,6 +170,45 @@ def tune(
         trials.append(Trial(model_type, dict(model.params), metrics, fit_s))
         log.info("%s %s: %s", model_type, point, _headline(metrics))
     return trials
+
+
+def tune_blend(
+    settings: Settings,
+    dataset: Dataset,
+    parts: Sequence[tuple[str, Mapping[str, Any]]],
+    weights: Sequence[float],
+    *,
+    validation_users: int = DEFAULT_VALIDATION_USERS,
+) -> list[Trial]:
+    """Blend weights on the validation split: every combination of ``weights`` for the parts
+    after the first (whose weight is 1, as only ratios matter). Each part is fitted once."""
+    if len(parts) < 2:
+        raise ConfigError("a blend search needs at least two parts, e.g. --blend ease,als")
+    split = validation_split(dataset, settings.seed, validation_users)
+    cache = FitCache(split.likes)
+    fitted = [cache.fit(model_type, params) for model_type, params in parts]
+    fit_s = sum(seconds for _, seconds in fitted)
+    trials: list[Trial] = []
+    for combination in itertools.product(weights, repeat=len(parts) - 1):
+        point = (1.0, *combination)
+        model = Blend.from_parts([model for model, _ in fitted], point, split.likes.shape[1])
+        metrics = evaluate(model, split.evaluation)
+        names = [f"{i}:{model_type}" for i, (model_type, _) in enumerate(parts)]
+        trials.append(
+            Trial("blend", {**model.params, **dict(zip(names, point, strict=True))}, metrics, fit_s)
+        )
+        log.info("blend %s: %s", point, _headline(metrics))
+    return trials
+
+
+def blend_toml(trial: Trial) -> str:
+    """A trial's ``[models.blend]`` table, as models.toml spells it."""
+    lines = ["[models.blend]", "parts = ["]
+    for part in trial.params["parts"]:
+        params = ", ".join(f"{k} = {json.dumps(v)}" for k, v in part["params"].items())
+        head = f'model_type = "{part["model_type"]}", weight = {part["weight"]}'
+        lines.append(f"  {{ {head}, params = {{ {params} }} }},")
+    return "\n".join([*lines, "]"])
 
 
 def _headline(metrics: Metrics) -> str:
@@ -211,6 +283,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--metric", default=DEFAULT_METRIC, help="what 'best' means: floor or protocol/metric"
     )
     parser.add_argument("--validation-users", type=int, default=DEFAULT_VALIDATION_USERS)
+    parser.add_argument(
+        "--blend",
+        metavar="TYPE,TYPE",
+        help="search blend weights of these parts (params of [models.blend]'s parts, else [models.<type>])",
+    )
+    parser.add_argument(
+        "--weights",
+        default="0,0.5,1,1.5,2",
+        metavar="W1,W2",
+        help="weights tried for each part but the first",
+    )
     return parser
 
 
@@ -220,6 +303,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     try:
         settings = load_settings(settings)
         config = load_config(args.config)
+        if args.blend:
+            return _main_blend(settings, config, args)
         if args.grid:
             if not args.model:
                 raise ConfigError("--grid needs --model")
@@ -255,6 +340,38 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except ReadCrumbsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def blend_part_params(config: ModelConfig, model_type: str) -> dict[str, Any]:
+    """A part's parameters: those of the configured blend's part of that type, else ``[models.<type>]``."""
+    for part in config.params.get("blend", {}).get("parts", []):
+        if part.get("model_type") == model_type:
+            return dict(part.get("params", {}))
+    return config.params_of(model_type)
+
+
+def _main_blend(settings: Settings, config: ModelConfig, args: argparse.Namespace) -> int:
+    from experiments.data import prepare_dataset
+
+    part_types = [check_model_type(name.strip()) for name in args.blend.split(",") if name.strip()]
+    weights = [float(parse_value(w.strip())) for w in args.weights.split(",") if w.strip()]
+    started = time.perf_counter()
+    trials = tune_blend(
+        settings,
+        prepare_dataset(settings),
+        [(t, blend_part_params(config, t)) for t in part_types],
+        weights,
+        validation_users=args.validation_users,
+    )
+    names = [f"{i}:{t}" for i, t in enumerate(part_types)][1:]
+    print(
+        f"\nblend of {', '.join(part_types)}: {len(trials)} trials in {time.perf_counter() - started:.0f} s"
+    )
+    print(format_trials(trials, names))
+    best = best_trial(trials, args.metric)
+    print(f"best by {args.metric} = {metric_value(best.metrics, args.metric):.4f}:")
+    print(blend_toml(best))
     return 0
 
 

@@ -11,13 +11,18 @@ import numpy as np
 from readcrumbs.errors import ConfigError
 from readcrumbs.recommenders.als import ALS
 from readcrumbs.recommenders.base import Recommender
+from readcrumbs.recommenders.blend import Blend
 from readcrumbs.recommenders.ease import EASE
+from readcrumbs.recommenders.edlae import EDLAE
 from readcrumbs.recommenders.itemknn import ItemKNN
 from readcrumbs.recommenders.popularity import Popularity
+from readcrumbs.recommenders.rp3beta import RP3Beta
 
 __all__ = ["MODEL_TYPES", "Recommender", "arrays_to_npz", "create_model", "load_model", "save_model"]
 
-MODEL_TYPES: dict[str, type[Recommender]] = {cls.model_type: cls for cls in (Popularity, ItemKNN, EASE, ALS)}
+MODEL_TYPES: dict[str, type[Recommender]] = {
+    cls.model_type: cls for cls in (Popularity, ItemKNN, EASE, ALS, EDLAE, RP3Beta, Blend)
+}
 
 
 def create_model(model_type: str, params: Mapping[str, Any] | None = None) -> Recommender:

@@ -35,8 +35,10 @@ class EASE(nb.ItemWeightsModel):
         self.weights = nb.keep_top_neighbours(precision, self.params["neighbours"])
 
 
-def regularized_inverse(likes: sp.csr_matrix, l2: float) -> np.ndarray:
-    """``(XᵀX + λI)⁻¹`` for ``likes`` X (n_users, n_books): (n_books, n_books) float32, symmetric.
+def regularized_inverse(likes: sp.csr_matrix, l2: float | np.ndarray) -> np.ndarray:
+    """``(XᵀX + Λ)⁻¹`` for ``likes`` X (n_users, n_books): (n_books, n_books) float32, symmetric.
+
+    ``l2``: λ, a scalar (Λ = λI) or one penalty per book, (n_books,) (Λ = diagMat(l2); EDLAE).
 
     XᵀX + λI is symmetric positive definite, so a Cholesky factorisation and its inverse
     (LAPACK potrf/potri) replace a general inverse: in float32 about 2.5× faster than
@@ -46,7 +48,7 @@ def regularized_inverse(likes: sp.csr_matrix, l2: float) -> np.ndarray:
     import scipy.linalg  # training only: serving imports numpy alone
 
     gram = np.asarray((likes.T @ likes).toarray(), dtype=np.float32)  # (n_books, n_books)
-    gram[np.diag_indices_from(gram)] += np.float32(l2)
+    gram[np.diag_indices_from(gram)] += np.asarray(l2, dtype=np.float32)
     factor, info = scipy.linalg.lapack.spotrf(gram, lower=True, overwrite_a=True, clean=False)
     if info != 0:
         raise np.linalg.LinAlgError(f"XᵀX + λI is not positive definite (potrf info={info}); raise l2")

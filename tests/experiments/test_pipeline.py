@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,23 +11,30 @@ import pytest
 from experiments import pipeline, train
 from experiments.config import ModelConfig
 from experiments.pipeline import format_result, run_pipeline
+from experiments.tune import validation_score
 from readcrumbs.dataset import Dataset
+from readcrumbs.recommenders.ease import EASE
+from readcrumbs.recommenders.itemknn import ItemKNN
 from readcrumbs.registry import PRODUCTION, STAGING, open_registry
 from readcrumbs.settings import Settings
 from tests.experiments import tiny
-from tests.experiments.conftest import assert_one_error_line
+from tests.experiments.conftest import TINY_PARAMS, assert_one_error_line
 
 NAME = "readcrumbs"
 
 
-def test_the_first_run_registers_every_type_and_promotes_the_best(
+def test_the_first_run_registers_every_type_and_promotes_the_best_on_validation(
     settings: Settings, dataset: Dataset, model_config: ModelConfig
 ) -> None:
     result = run_pipeline(settings, dataset, model_config)
     registry = open_registry(settings)
     manifests = registry.manifests(NAME)
     assert [m.model_type for m in manifests] == ["als", "ease", "itemknn", "popularity"]
-    best = max(manifests, key=lambda m: m.metrics["fav3"]["recall@10"])
+    for manifest in manifests:
+        recorded = manifest.extra[pipeline.VALIDATION]
+        assert recorded["metrics"] == result.validation[manifest.model_type]
+        assert recorded["split_id"] != manifest.split_id  # other readers than the held-out ones
+    best = max(manifests, key=lambda m: validation_score(m.extra[pipeline.VALIDATION]["metrics"]))
     assert registry.alias(NAME, PRODUCTION) == best.version
     assert registry.alias(NAME, STAGING) == best.version
     assert result.promotion is not None and result.promotion.promoted
@@ -182,3 +190,54 @@ def test_with_feedback_reads_the_event_store(
     assert pipeline.main(argv, settings=settings) == 0
     assert calls == [True]
     assert open_registry(settings).alias(NAME, PRODUCTION) is None
+
+
+def test_the_choice_follows_validation_not_the_heldout_readers(
+    settings: Settings, dataset: Dataset, model_config: ModelConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    measured = pipeline.validation_metrics
+
+    def popularity_wins_on_validation(*args: Any) -> dict[str, dict[str, float]]:
+        metrics = measured(*args)
+        if args[4] == "popularity":
+            return {
+                protocol: {**values, "recall@10": 1.0, "recall@20": 1.0}
+                for protocol, values in metrics.items()
+            }
+        return metrics
+
+    monkeypatch.setattr(pipeline, "validation_metrics", popularity_wins_on_validation)
+    result = run_pipeline(settings, dataset, model_config, models=["ease", "popularity"])
+    registry = open_registry(settings)
+    staged = registry.manifest(NAME, registry.alias(NAME, STAGING))
+    ease = result.results["ease"].manifest
+    assert staged.model_type == "popularity"
+    assert staged.metrics["fav3"]["recall@10"] < ease.metrics["fav3"]["recall@10"]  # held-out says ease
+    assert "best on validation" in (result.promotion.message if result.promotion else "")
+
+
+def test_a_blend_reuses_the_parts_the_run_fitted_alone(
+    settings: Settings, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = [
+        {"model_type": "ease", "weight": 1.0, "params": TINY_PARAMS["ease"]},
+        {"model_type": "itemknn", "weight": 0.5, "params": TINY_PARAMS["itemknn"]},
+    ]
+    config = ModelConfig(
+        models=["blend", "ease", "itemknn"], params={**TINY_PARAMS, "blend": {"parts": parts}}
+    )
+    fits: list[str] = []
+    for model_class in (EASE, ItemKNN):
+        original = model_class.fit
+
+        def counted(self: Any, likes: Any, original: Any = original) -> None:
+            fits.append(self.model_type)
+            original(self, likes)
+
+        monkeypatch.setattr(model_class, "fit", counted)
+    result = run_pipeline(settings, dataset, config)
+    # Once on the validation split's training users and once on all training users, each.
+    assert sorted(fits) == ["ease", "ease", "itemknn", "itemknn"]
+    blend = result.results["blend"].manifest
+    assert blend.model_type == "blend" and blend.metrics["fav3"]["recall@10"] > 0
+    assert blend.extra[pipeline.VALIDATION]["metrics"] == result.validation["blend"]

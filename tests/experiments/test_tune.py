@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -144,3 +145,41 @@ def test_the_command_line_reports_errors_in_one_line(
     assert tune_module.main(argv, settings=settings) == 2
     err = capsys.readouterr().err
     assert_one_error_line(err, message)
+
+
+def test_the_blend_search_tries_every_weight_and_prints_a_models_table(
+    settings: Settings, tmp_path: Path, config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings.model_copy(update={"data_source": str(tiny.write_goodbooks(tmp_path / "source"))})
+    argv = [
+        "--blend",
+        "ease,itemknn",
+        "--weights",
+        "0,1",
+        "--config",
+        str(config_file),
+        "--validation-users",
+        "6",
+    ]
+    assert tune_module.main(argv, settings=settings) == 0
+    out = capsys.readouterr().out
+    assert "blend of ease, itemknn: 2 trials" in out
+    table = out[out.index("[models.blend]") :]
+    parsed = tomllib.loads(table)["models"]["blend"]["parts"]
+    assert [part["model_type"] for part in parsed] == ["ease", "itemknn"]
+    assert parsed[0]["weight"] == 1.0 and parsed[1]["weight"] in (0.0, 1.0)
+    assert parsed[0]["params"] == {"l2": 5.0, "neighbours": 10}
+
+
+def test_a_blend_search_needs_two_parts(settings: Settings, dataset: Dataset) -> None:
+    with pytest.raises(ConfigError, match="at least two parts"):
+        tune_module.tune_blend(settings, dataset, [("ease", {})], [1.0])
+
+
+def test_blend_parts_take_the_configured_blends_parameters_first() -> None:
+    from experiments.config import ModelConfig
+
+    parts = [{"model_type": "als", "weight": 1.5, "params": {"factors": 4}}]
+    config = ModelConfig(models=["blend"], params={"blend": {"parts": parts}, "ease": {"l2": 3.0}})
+    assert tune_module.blend_part_params(config, "als") == {"factors": 4}
+    assert tune_module.blend_part_params(config, "ease") == {"l2": 3.0}

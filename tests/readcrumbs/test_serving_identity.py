@@ -23,6 +23,20 @@ MODELS = {
     "itemknn-sparse": {"neighbours": 3, "shrink": 5.0},
     "ease": {"l2": 20.0, "neighbours": 50},
     "als": {"factors": 16, "iterations": 4, "regularization": 0.5, "alpha": 8.0, "seed": 2},
+    "edlae": {"l2": 20.0, "dropout": 0.2, "neighbours": 50},
+    "rp3beta": {"alpha": 0.8, "beta": 0.3, "neighbours": 50},
+    "blend": {
+        "parts": [
+            {"model_type": "ease", "weight": 1.0, "params": {"l2": 20.0, "neighbours": 50}},
+            {"model_type": "als", "weight": 0.7, "params": {"factors": 16, "iterations": 4, "alpha": 8.0}},
+        ]
+    },
+    "blend-items": {
+        "parts": [
+            {"model_type": "ease", "weight": 1.0, "params": {"l2": 20.0, "neighbours": 50}},
+            {"model_type": "rp3beta", "weight": 0.5, "params": {"neighbours": 30}},
+        ]
+    },
 }
 
 

@@ -17,8 +17,16 @@ PARAMS: dict[str, dict[str, object]] = {
     "ease": {"l2": 1.0, "neighbours": 30},
     "itemknn": {"neighbours": 30, "shrink": 0.0},
     "popularity": {},
+    "edlae": {"l2": 1.0, "dropout": 0.2, "zero_diagonal": True, "neighbours": 30},
+    "rp3beta": {"alpha": 1.0, "beta": 0.3, "neighbours": 30},
+    "blend": {
+        "parts": [
+            {"model_type": "ease", "weight": 1.0, "params": {"l2": 1.0, "neighbours": 30}},
+            {"model_type": "itemknn", "weight": 0.5, "params": {"neighbours": 30, "shrink": 0.0}},
+        ]
+    },
 }
-LEARNERS = ["als", "ease", "itemknn"]
+LEARNERS = ["als", "ease", "itemknn", "edlae", "rp3beta", "blend"]
 
 
 def checker_board(n: int = N_BOOKS) -> sp.csr_matrix:

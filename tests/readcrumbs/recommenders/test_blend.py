@@ -1,0 +1,120 @@
+"""The blend: per-reader normalised parts, weights, explanations through the parts, its artifact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from readcrumbs.errors import ConfigError
+from readcrumbs.ranking import favourites_matrix
+from readcrumbs.recommenders import create_model, load_model, save_model
+from readcrumbs.recommenders.blend import Blend, reader_scale, reader_scales
+from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board
+
+EASE = {"model_type": "ease", "params": {"l2": 1.0, "neighbours": 30}}
+KNN = {"model_type": "itemknn", "params": {"neighbours": 30, "shrink": 0.0}}
+
+
+def blend(ease_weight: float, knn_weight: float) -> Blend:
+    model = Blend([{**EASE, "weight": ease_weight}, {**KNN, "weight": knn_weight}])
+    model.fit(checker_board())
+    return model
+
+
+def histories() -> sp.csr_matrix:
+    return favourites_matrix([np.array([0, 2, 4]), np.array([1]), np.array([3, 5, 7, 9, 11, 13])], N_BOOKS)
+
+
+def test_the_scale_is_each_readers_root_mean_square() -> None:
+    scores = np.array([[3.0, 4.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    np.testing.assert_allclose(reader_scales(scores), [[2.5], [1e-12]], rtol=1e-6)
+
+
+def test_the_score_is_the_weighted_sum_of_normalised_parts() -> None:
+    model = blend(1.0, 0.5)
+    ease, knn = model.parts
+    history = histories()
+    expected = ease.score(history) / reader_scales(ease.score(history)) + 0.5 * knn.score(
+        history
+    ) / reader_scales(knn.score(history))
+    np.testing.assert_allclose(model.score(history), expected, rtol=1e-5)
+
+
+def test_one_part_scores_as_that_part_alone_scaled_per_reader() -> None:
+    model = blend(2.0, 0.0)
+    history = histories()
+    part = model.parts[0].score(history)
+    # A positive factor per reader: the same ranking as the part on its own.
+    np.testing.assert_allclose(model.score(history), 2.0 * part / reader_scales(part), rtol=1e-5)
+    assert (reader_scales(part) > 0).all()
+
+
+def test_scaling_a_part_does_not_change_the_blend() -> None:
+    # Per-reader normalisation: a part whose scores are 1000× larger weighs just as much.
+    model = blend(1.0, 1.0)
+    history = histories()
+    before = model.score(history)
+    model.parts[1].weights = model.parts[1].weights * 1000.0  # type: ignore[attr-defined]
+    np.testing.assert_allclose(model.score(history), before, rtol=1e-4, atol=1e-6)
+
+
+def test_explanations_are_the_parts_weighted_as_in_the_score() -> None:
+    model = blend(1.0, 0.5)
+    books, signal, shown = (
+        np.array([0, 2, 4, 5]),
+        np.array([1, 1, 1, -1], dtype=np.float32),
+        np.array([6, 8, 10]),
+    )
+    ease, knn = model.parts
+    expected = ease.explain_reader(books, signal, shown) / reader_scale(
+        ease.score_reader(books, signal)
+    ) + 0.5 * knn.explain_reader(books, signal, shown) / reader_scale(knn.score_reader(books, signal))
+    terms = model.explain_reader(books, signal, shown)
+    np.testing.assert_allclose(terms, expected, rtol=1e-5)
+    # Item-item parts are sums over the reader's books, so the terms add up to the score.
+    np.testing.assert_allclose(terms.sum(axis=1), model.score_reader(books, signal)[shown], rtol=1e-4)
+
+
+def test_a_reader_scores_as_the_batch_row() -> None:
+    model = blend(1.0, 0.5)
+    books, signal = np.array([1, 3, 6]), np.array([1, 1, -1], dtype=np.float32)
+    history = favourites_matrix([books], N_BOOKS, [signal])
+    np.testing.assert_array_equal(model.score_reader(books, signal), model.score(history)[0])
+
+
+def test_from_parts_reuses_fitted_models_and_saves_like_a_fitted_blend() -> None:
+    fitted = blend(1.0, 0.5)
+    rebuilt = Blend.from_parts(fitted.parts, [1.0, 0.5], N_BOOKS)
+    assert rebuilt.params == fitted.params
+    assert rebuilt.parts[0] is fitted.parts[0]
+    restored = load_model("blend", save_model(rebuilt), rebuilt.params)
+    np.testing.assert_array_equal(restored.score(histories()), fitted.score(histories()))
+    shares = restored.explain_reader(np.array([0, 2]), np.ones(2, dtype=np.float32), np.array([4]))
+    assert shares.shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ([], "at least one part"),
+        ([{"model_type": "svd"}], "known, non-blend"),
+        ([{"model_type": "blend"}], "known, non-blend"),
+        ([{"model_type": "ease", "wieght": 2.0}], "unknown keys"),
+    ],
+)
+def test_bad_parts_are_config_errors(parts: list[dict[str, object]], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create_model("blend", {"parts": parts})
+
+
+def test_explaining_another_reader_than_the_last_scored_one_uses_that_readers_scales() -> None:
+    model = blend(1.0, 0.5)
+    shown = np.array([6, 8, 10])
+    first, second = np.array([0, 2]), np.array([1, 3, 5, 7])
+    ones = np.ones(4, dtype=np.float32)
+    fresh = blend(1.0, 0.5).explain_reader(second, ones, shown)
+    model.score_reader(first, ones[:2])
+    np.testing.assert_array_equal(model.explain_reader(second, ones, shown), fresh)
+    model.score_reader(second, ones)
+    np.testing.assert_array_equal(model.explain_reader(second, ones, shown), fresh)
