@@ -81,7 +81,14 @@ def one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
+# The event loop shares the GIL with the CPU pool's threads (backend/offload.py); Python hands the
+# GIL over every 5 ms by default, so a request waiting on the loop could wait that long per turn.
+# 1 ms keeps /health and exact-match requests prompt while fuzzy resolution runs beside them.
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def main(argv: list[str] | None = None) -> int:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="default 127.0.0.1")
     parser.add_argument(
