@@ -15,12 +15,15 @@ import math
 import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy.typing as npt
-import pandas as pd
 
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+
+# pandas only where frames are built: the backend writes events without it (issue 16).
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Field order of the records, the tables and the default frame columns.
 PREDICTION_FIELDS: tuple[str, ...] = (
@@ -245,6 +248,8 @@ def frame(columns: Mapping[str, Column], dtypes: Mapping[str, str]) -> pd.DataFr
     ``columns`` maps field name to ``(n_rows,)`` values; every column has the same length.
     An empty frame still carries every requested column with its dtype.
     """
+    import pandas as pd
+
     return pd.DataFrame(
         {name: pd.Series(values, dtype=dtypes[name]) for name, values in columns.items()},
         columns=list(columns),

@@ -43,15 +43,18 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from readcrumbs.errors import StoreError
 from readcrumbs.events import codec, summary
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+
+# pandas only where frames are built: the backend writes events without it (issue 16).
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA = """
 BEGIN IMMEDIATE;
