@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-dashboard bench-load clean help
+.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint docker-test bench bench-train bench-api bench-dashboard bench-load clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,11 @@ aws-bootstrap: $(STAMP)  ## Create the S3 bucket + DynamoDB tables named by the 
 
 docker-lint: $(STAMP)  ## hadolint + compose config (no Docker engine needed)
 	bash scripts/lint_docker.sh
+
+# Builds every image and runs both compose stacks on a Docker engine: the one that answers, else a
+# private dockerd it starts and stops (needs root and scripts/install_docker_host.sh's packages).
+docker-test: $(STAMP)  ## Build every image, run the local and aws compose stacks, smoke-test them
+	PY=$(PY) bash scripts/docker_test.sh
 
 frontend: $(STAMP)  ## Run the readers' app on $$FRONTEND_PORT (backend at READCRUMBS_API_URL)
 	$(PY) -m streamlit run frontend/app.py --server.port $(FRONTEND_PORT) --server.address 127.0.0.1 \
