@@ -111,6 +111,7 @@ def screenshot_page(url: str, ready: str, out: Path, chromium: str, wait_s: floa
     import shutil
 
     from frontend.headless import open_page
+    from frontend.screenshot import CONTENT_HEIGHT
 
     browser = shutil.which(chromium)
     if browser is None:
@@ -119,7 +120,7 @@ def screenshot_page(url: str, ready: str, out: Path, chromium: str, wait_s: floa
     with open_page(browser, url, 1400, 900) as page:
         drawn = page.wait_for(READY[ready], timeout_s=wait_s)
         time.sleep(1.0)  # let fonts and images settle after the last element arrives
-        height = int(page.evaluate("document.body.scrollHeight") or 900)
+        height = int(page.evaluate(CONTENT_HEIGHT) or 900)
         page.resize(1400, min(max(900, height + 40), 8000))
         time.sleep(0.5)
         page.screenshot(out)

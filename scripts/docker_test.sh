@@ -113,7 +113,8 @@ check_uid() {  # compose command words..., -- services...: every process of each
   while [[ "$1" != -- ]]; do cmd+=("$1"); shift; done
   shift
   for service in "$@"; do
-    uids="$(docker top "$("${cmd[@]}" ps --quiet "$service")" -eo uid | tail -n +2 | sort -u | tr '\n' ' ')"
+    # docker top runs ps on the host, so these are the processes' real uids (PID is required there).
+    uids="$(docker top "$("${cmd[@]}" ps --quiet "$service")" -eo uid,pid | awk 'NR > 1 {print $1}' | sort -u | tr '\n' ' ')"
     [[ "$uids" == "$UID_EXPECTED " ]] || fail "$service runs processes as uid $uids, not $UID_EXPECTED"
     echo "$service: every process runs as uid $UID_EXPECTED"
   done
@@ -148,8 +149,11 @@ for spec in "${IMAGES[@]}"; do
   started=$SECONDS
   target_args=()
   [[ "$target" == - ]] || target_args=(--target "$target")
-  timeout "$BUILD_TIMEOUT_S" docker build --quiet --network host -f "$dockerfile" "${target_args[@]}" \
-    -t "$image" . >/dev/null || fail "building $image"
+  if ! timeout "$BUILD_TIMEOUT_S" docker build --network host -f "$dockerfile" "${target_args[@]}" \
+    -t "$image" . >"$OUT/build-$image.log" 2>&1; then
+    tail -30 "$OUT/build-$image.log" >&2
+    fail "building $image (log: $OUT/build-$image.log)"
+  fi
   size=$(docker image inspect -f '{{.Size}}' "$image")
   printf '%-24s %5d MB  (built in %ds)\n' "$image" $((size / 1000000)) $((SECONDS - started)) | tee -a "$OUT/image-sizes.txt"
 done
