@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint docker-test bench bench-train bench-api bench-dashboard bench-load clean help
+.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -70,6 +70,7 @@ docker-lint: $(STAMP)  ## hadolint + compose config (no Docker engine needed)
 
 # Builds every image and runs both compose stacks on a Docker engine: the one that answers, else a
 # private dockerd it starts and stops (needs root and scripts/install_docker_host.sh's packages).
+.PHONY: docker-test
 docker-test: $(STAMP)  ## Build every image, run the local and aws compose stacks, smoke-test them
 	PY=$(PY) bash scripts/docker_test.sh
 
@@ -86,7 +87,7 @@ monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
 	$(PY) -m streamlit run monitoring/app.py --server.port $(MONITORING_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-bench: bench-train bench-api bench-dashboard bench-load  ## Every benchmark
+bench: bench-train bench-api bench-model bench-dashboard bench-load  ## Every benchmark
 
 train-spark: $(SPARK_STAMP)  ## ALS on Spark MLlib (READCRUMBS_SPARK_MASTER, default local[*]) -> evaluate -> register
 	$(PY) -m experiments.spark_als
@@ -97,8 +98,11 @@ bench-train: $(SPARK_STAMP)  ## Wall time and peak memory of each training stage
 	# minutes on 2 cores, which says nothing more about the comparison.
 	$(PY) -m bench.train_spark --factors 64 --iterations 10
 
-bench-api: $(STAMP)  ## /predict vs bare+scoring and canned FastAPI endpoints: req/s, p50/p99, scoring p99, cold start, RSS, fav3 via API
+bench-api: $(STAMP)  ## /predict judged against a canned endpoint (wrk when installed): req/s, p50/p99, cold start, RSS, fav3 via API; fails if an answer went unlogged
 	$(PY) -m bench.api
+
+bench-model: $(STAMP)  ## The in-process model path (3 favourites, k = 10, reasons) per registered model type: median and p99
+	$(PY) -m bench.model_path
 
 BENCH_LOAD_ARGS ?=
 bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered

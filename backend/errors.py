@@ -11,6 +11,7 @@ error                             status  when
 ================================  ======  =============================================
 NoFavourites                      400     ``/predict`` with an empty ``items`` list
 NothingResolved (UnknownBook)     400     no item matched a book; names them, suggests
+UnknownGenre                      400     ``/predict`` names a genre no book carries
 UnknownBook                       400     feedback about a book the catalogue lacks
 BookNotFound (UnknownBook)        404     ``GET /books/{book_id}`` of an unknown id
 UnknownRequest                    404     feedback naming a request_id never served
@@ -37,7 +38,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from readcrumbs.errors import ModelNotReady, ReadCrumbsError, RegistryError, StoreError, UnknownBook
+from readcrumbs.errors import (
+    ModelNotReady,
+    ReadCrumbsError,
+    RegistryError,
+    StoreError,
+    UnknownBook,
+    UnknownGenre,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +99,11 @@ async def _nothing_resolved(_: Request, exc: Exception) -> JSONResponse:
     return _detail(400, {"message": str(exc), "unknown": exc.unknown, "suggestions": exc.suggestions})
 
 
+async def _unknown_genre(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnknownGenre)
+    return _detail(400, {"message": str(exc), "unknown": exc.unknown, "suggestions": exc.close})
+
+
 def _answer(status: int) -> Handler:
     async def handler(_: Request, exc: Exception) -> JSONResponse:
         return _detail(status, str(exc))
@@ -129,6 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # Starlette picks the handler of the most specific class in the exception's MRO.
     app.add_exception_handler(NoFavourites, _no_favourites)
     app.add_exception_handler(NothingResolved, _nothing_resolved)
+    app.add_exception_handler(UnknownGenre, _unknown_genre)
     app.add_exception_handler(BookNotFound, _answer(404))
     app.add_exception_handler(UnknownBook, _answer(400))
     app.add_exception_handler(UnknownRequest, _answer(404))

@@ -1,8 +1,8 @@
-"""Answering ``/predict``: resolve the favourites, score with the served model, build the record.
+"""Answering ``/predict``: resolve the reader's books, score with the served model, build the record.
 
-Scoring is :meth:`readcrumbs.model_bundle.ModelBundle.recommend` (fold-in + the shared
-:func:`~readcrumbs.ranking.top_k`), the same ranking offline evaluation uses, so what the API
-returns is what was evaluated.
+Scoring is :meth:`readcrumbs.model_bundle.ModelBundle.recommend` (one reader's scores, ranked
+exactly as offline evaluation's :func:`~readcrumbs.ranking.top_k`), so what the API returns is
+what was evaluated.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from readcrumbs.events.records import PredictionRecord, new_id, utc_now_iso
 SUGGESTIONS_PER_ITEM = 3
 MAX_SUGGESTIONS = 5
 # Fuzzy look-ups and suggestions cost a scan of the catalogue each (ms on 10k books), and the
-# route runs on the event loop: a list of 500 typos gets them for its first few only.
+# route runs on the event loop: a list of 500 typos gets them for its first few only (items and
+# disliked items each).
 FUZZY_ITEMS = 20
 SUGGESTED_ITEMS = 5
+_NOTHING = Resolution([], [])
 
 
 @dataclass(frozen=True)
@@ -33,21 +35,31 @@ class Prediction:
 
 
 def predict(state: ServingState, request: PredictRequest) -> Prediction:
-    """Recommend ``request.k`` books for ``request.items``.
+    """Recommend ``request.k`` books for ``request.items``, steered by its genres and dislikes.
 
-    Raises :class:`NoFavourites` for an empty list and :class:`NothingResolved` (with close
-    titles) when no item matches a book. Unknown items among known ones are reported, not fatal.
+    Raises :class:`NoFavourites` when there are neither items nor genres,
+    :class:`~readcrumbs.errors.UnknownGenre` for a genre no book carries, and
+    :class:`NothingResolved` (with close titles) when no item matches a book and no genre was
+    given. Unknown items among known ones are reported, not fatal.
     """
     started = time.perf_counter()
-    if not request.items:
+    if not request.items and not request.genres:
         raise NoFavourites()
-    resolution = state.catalogue.resolve(request.items, max_fuzzy=FUZZY_ITEMS)
-    if not resolution.matches:
-        raise NothingResolved(resolution.unknown, suggestions_for(state, resolution))
-    favourite_ids = resolution.book_ids
-    # Never a favourite: top_k masks them and returns fewer than k rather than pad with one.
-    recommendations = state.bundle.recommend(favourite_ids, request.k)
     catalogue = state.catalogue
+    genres = state.bundle.facts.known_genres(request.genres)
+    resolution = catalogue.resolve(request.items, max_fuzzy=FUZZY_ITEMS) if request.items else _NOTHING
+    if not resolution.matches and not genres:
+        raise NothingResolved(resolution.unknown, suggestions_for(state, resolution))
+    disliked = catalogue.resolve(request.disliked, max_fuzzy=FUZZY_ITEMS) if request.disliked else _NOTHING
+    favourite_ids = resolution.book_ids
+    # Never a given book: ranking masks them and returns fewer than k rather than pad with one.
+    recommendations = state.bundle.recommend(
+        favourite_ids,
+        request.k,
+        disliked=disliked.book_ids,
+        genres=genres,
+        one_per_series=request.one_per_series,
+    )
     books = []
     for recommendation in recommendations:
         book = catalogue.book(recommendation.book_id)
@@ -60,10 +72,12 @@ def predict(state: ServingState, request: PredictRequest) -> Prediction:
                 image_url=book.image_url,
                 score=recommendation.score,
                 because=[catalogue.book(reason).title for reason in recommendation.because],
+                because_genres=recommendation.because_genres,
             )
         )
     request_id = new_id()
     titles = [book.title for book in books]
+    unknown = [*resolution.unknown, *disliked.unknown]
     response = PredictResponse(
         recs=titles,
         books=books,
@@ -79,7 +93,7 @@ def predict(state: ServingState, request: PredictRequest) -> Prediction:
             )
             for match in resolution.matches
         ],
-        unknown=resolution.unknown,
+        unknown=unknown,
     )
     record = PredictionRecord(
         request_id=request_id,
@@ -92,7 +106,7 @@ def predict(state: ServingState, request: PredictRequest) -> Prediction:
         scores=[book.score for book in books],
         latency_ms=(time.perf_counter() - started) * 1000.0,
         model_version=state.version,
-        unknown=[str(item) for item in resolution.unknown],
+        unknown=[str(item) for item in unknown],
         k=request.k,
     )
     return Prediction(response, record)

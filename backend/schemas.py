@@ -23,18 +23,42 @@ UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 # A JSON number is a book_id, a JSON string a title (or a book_id in digits).
 Item = StrictInt | Title
+MAX_GENRES = 20
+Genre = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 class PredictRequest(BaseModel):
-    """A reader's favourite books, by title or book_id."""
+    """A reader's favourite books (titles or book_ids), and optionally genres, dislikes and options."""
 
     items: list[Item] = Field(
         max_length=MAX_ITEMS,
-        description="Favourite books: titles (matched exactly, then loosely, then fuzzily) or book_ids.",
+        description="Favourite books: titles (matched exactly, then loosely, then fuzzily) or book_ids. "
+        "May be empty when `genres` is given.",
         examples=[["The Hobbit", "1984", 2]],
     )
     userid: UserId = Field(description="Who asks; any opaque id of 1–256 characters.")
     k: int = Field(10, ge=1, le=MAX_K, strict=True, description="How many books to recommend.")
+    genres: list[Genre] = Field(
+        default_factory=list,
+        max_length=MAX_GENRES,
+        description="Genres (names as `GET /genres` lists them; case and spaces are forgiven). Alone, a "
+        "starter list of well-rated, well-liked books of those genres; with `items`, books of those "
+        "genres are lifted by up to half their score. An unknown name is a 400 naming close known ones.",
+        examples=[["fantasy", "science-fiction"]],
+    )
+    disliked: list[Item] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="Books the reader disliked, resolved like `items`: never recommended, and they count "
+        "against similar books. A book in both lists counts as disliked.",
+        examples=[["Twilight"]],
+    )
+    one_per_series: bool = Field(
+        False,
+        strict=True,
+        description="At most one book per series: the next volume the reader has not given, in the place "
+        "of the series' best-ranked book.",
+    )
 
 
 class ResolvedItem(BaseModel):
@@ -48,7 +72,7 @@ class ResolvedItem(BaseModel):
 
 
 class RecommendedBook(BaseModel):
-    """One recommendation, with the favourites (titles) that led to it."""
+    """One recommendation, with the favourites (titles) and the genres that led to it."""
 
     book_id: int
     title: str
@@ -56,7 +80,13 @@ class RecommendedBook(BaseModel):
     year: int | None
     image_url: str
     score: float
-    because: list[str]
+    because: list[str] = Field(
+        description="The favourites (titles) that contributed a meaningful share of the score, strongest "
+        "first: the strongest always, others with at least 30 % of the positive contributions; at most 3."
+    )
+    because_genres: list[str] = Field(
+        default_factory=list, description="The requested genres this book carries, which lifted it."
+    )
 
 
 class PredictResponse(BaseModel):
@@ -67,7 +97,9 @@ class PredictResponse(BaseModel):
     request_id: str
     model_version: str
     resolved: list[ResolvedItem]
-    unknown: list[StrictInt | str]
+    unknown: list[StrictInt | str] = Field(
+        description="Items and disliked items that matched no book, as given (items first)."
+    )
 
 
 class FeedbackCreate(BaseModel):

@@ -121,7 +121,8 @@ class ModelHolder:
 
     def _index(self, manifest: Manifest, files: dict[str, bytes], source: ModelSource) -> ServingState:
         bundle = bundle_from_files(manifest, files)
-        catalogue = Catalogue.from_frame(bundle.catalogue, self.fuzzy_threshold)
+        norms = bundle.columns.get("title_norm")
+        catalogue = Catalogue(bundle.books(), self.fuzzy_threshold, title_norms=norms)
         return ServingState(bundle, catalogue, utc_now_iso(), source)
 
     def load_cached(self) -> Reload:

@@ -47,17 +47,9 @@ from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
 
-from bench.api import (  # noqa: E402
-    HOST,
-    ModelSource,
-    free_port,
-    percentile_ms,
-    pick_model,
-    request_bodies,
-    running,
-    server_env,
-    wait_for,
-)
+from bench.http_client import HOST, exchange, percentile_ms  # noqa: E402
+from bench.models import ModelSource, pick_model, request_bodies  # noqa: E402
+from bench.servers import free_port, running, server_env, use_ports, wait_for  # noqa: E402
 
 PREDICT, FEEDBACK = "/predict", "/feedback"
 # Answers remembered for feedback to refer to: recent ones, as a reader rates what they just saw.
@@ -162,23 +154,6 @@ class Traffic:
         parsed = json.loads(answer)
         if parsed.get("books"):
             self.recent.append((parsed["request_id"], int(parsed["books"][0]["book_id"])))
-
-
-async def exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, route: str, body: bytes
-) -> tuple[int, bytes]:
-    """One HTTP/1.1 request on a keep-alive connection: its status and body."""
-    head = (
-        f"POST {route} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    writer.write(head + body)
-    response_head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in response_head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    return int(response_head[9:12]), await reader.readexactly(length)
 
 
 async def connection_loop(
@@ -390,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--feedback-every", type=int, default=5, help="every Nth request is feedback (5)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--first-port", type=int, default=0, help="server port from here (default: any free)")
     args = parser.parse_args(argv)
+    use_ports(args.first_port)
     with tempfile.TemporaryDirectory(prefix="readcrumbs-bench-load-model-") as tmp:
         results = run(pick_model(Path(tmp)), args)
     print(report(results))

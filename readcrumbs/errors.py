@@ -71,6 +71,16 @@ class UnknownBook(ReadCrumbsError):
     """A book id or title that the catalogue does not know."""
 
 
+class UnknownGenre(ReadCrumbsError):
+    """Genre names that no catalogue book carries; ``close`` lists known genres close to them."""
+
+    def __init__(self, unknown: list[str], close: list[str]) -> None:
+        hint = f" Known genres close to them: {', '.join(close)}." if close else ""
+        super().__init__(f"Unknown genres: {', '.join(repr(name) for name in unknown)}.{hint}")
+        self.unknown = unknown
+        self.close = close
+
+
 class ServiceError(ReadCrumbsError):
     """Another ReadCrumbs service, called over HTTP, did not give a usable answer."""
 

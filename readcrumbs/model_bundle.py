@@ -1,83 +1,207 @@
 """A registered model ready to recommend: the fitted recommender plus the catalogue it indexes.
 
 A model version's files are ``model.npz`` (the recommender's arrays plus ``book_ids``
-(n_books,) int64, index → book_id) and ``catalogue.parquet`` (one row per book in index order,
-columns as in ``experiments/dataset.py``). Shipping the catalogue with the model keeps the two
-consistent through every promotion, reload and rollback.
+(n_books,) int64, index → book_id) and ``catalogue.json`` (the catalogue's columns as plain JSON
+lists, one entry per book in index order, columns as in ``experiments/dataset.py``). Shipping the
+catalogue with the model keeps the two consistent through every promotion, reload and rollback.
+Versions registered before ``catalogue.json`` carry ``catalogue.parquet`` instead; it is read
+with pandas, imported only then. Loading and serving a new version imports numpy alone.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from readcrumbs.book_facts import BookFacts
 from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook
-from readcrumbs.ranking import favourites_matrix, top_k
+from readcrumbs.recommend import ReaderInput, rank_reader
 from readcrumbs.recommenders import Recommender, arrays_to_npz, load_model
 from readcrumbs.registry import Manifest, Registry
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from readcrumbs.catalogue import Book
+
 MODEL_FILE = "model.npz"
-CATALOGUE_FILE = "catalogue.parquet"
-# A favourite counts as a reason only if it contributed; at most this many are named.
-MAX_REASONS = 3
+CATALOGUE_FILE = "catalogue.json"
+# Versions registered before catalogue.json.
+LEGACY_CATALOGUE_FILE = "catalogue.parquet"
+
+Columns = dict[str, list[Any]]
+# Book's fields in order, each a catalogue column.
+BOOK_FIELDS = (
+    "book_id",
+    "title",
+    "authors",
+    "year",
+    "image_url",
+    "small_image_url",
+    "average_rating",
+    "ratings_count",
+    "genres",
+    "popularity",
+    "popularity_pct",
+)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recommendation:
-    """One recommended book: its score and the favourites (book_ids) that led to it, strongest first."""
+    """One recommended book: its score, and the favourites (book_ids) and genres that led to it."""
 
     book_id: int
     score: float
     because: list[int]
+    because_genres: list[str]
 
 
 def bundle_files(model: Recommender, catalogue: pd.DataFrame) -> dict[str, bytes]:
-    """The files of a model version: ``model.npz`` and ``catalogue.parquet``."""
+    """The files of a model version: ``model.npz`` and ``catalogue.json``."""
     arrays = {"book_ids": catalogue["book_id"].to_numpy(dtype=np.int64), **model.to_arrays()}
-    catalogue_buffer = io.BytesIO()
-    catalogue.to_parquet(catalogue_buffer, index=False)
-    return {MODEL_FILE: arrays_to_npz(arrays), CATALOGUE_FILE: catalogue_buffer.getvalue()}
+    return {MODEL_FILE: arrays_to_npz(arrays), CATALOGUE_FILE: catalogue_json(catalogue)}
+
+
+def catalogue_json(catalogue: pd.DataFrame) -> bytes:
+    """The catalogue as ``{column: [value, …]}`` JSON, nulls as ``null`` and lists as lists."""
+    columns = {name: [_plain(value) for value in catalogue[name].tolist()] for name in catalogue.columns}
+    return json.dumps(columns, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: numpy scalars and arrays as Python ones, pandas' NA and NaN as None."""
+    if isinstance(value, np.ndarray):
+        return [_plain(item) for item in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return None  # pandas.NA and NaT: the only other values a catalogue column holds
+
+
+def _legacy_columns(data: bytes) -> Columns:
+    import pandas as pd  # only for versions registered before catalogue.json
+
+    frame = pd.read_parquet(io.BytesIO(data))
+    return {name: [_plain(value) for value in frame[name].tolist()] for name in frame.columns}
 
 
 class ModelBundle:
-    """A loaded model version: ``recommend`` favourites (book_ids) → ranked book_ids."""
+    """A loaded model version: ``recommend`` favourites (book_ids) → ranked book_ids.
 
-    def __init__(self, manifest: Manifest, model: Recommender, catalogue: pd.DataFrame) -> None:
+    ``columns`` is the catalogue, column name → values in index order.
+    """
+
+    def __init__(self, manifest: Manifest, model: Recommender, columns: Mapping[str, list[Any]]) -> None:
         self.manifest = manifest
         self.model = model
-        self.catalogue = catalogue
-        self.book_ids = catalogue["book_id"].to_numpy(dtype=np.int64)  # (n_books,) index → book_id
-        self.index_of = {int(book_id): index for index, book_id in enumerate(self.book_ids)}
+        self.columns = dict(columns)
+        self.book_ids = np.asarray(self.columns["book_id"], dtype=np.int64)  # (n_books,) index → book_id
+        self.index_of = {int(book_id): index for index, book_id in enumerate(self.book_ids.tolist())}
+        self.facts = BookFacts(self.columns)
 
     @property
     def version(self) -> str:
         return str(self.manifest.version)
 
-    def recommend(self, favourites: Sequence[int], k: int = 10) -> list[Recommendation]:
-        """The ``k`` best books for a reader whose favourites are these book_ids.
+    @property
+    def catalogue(self) -> pd.DataFrame:
+        """The catalogue as a DataFrame (imports pandas: for tools, not for serving)."""
+        import pandas as pd
 
-        Favourites are never recommended back. Raises :class:`UnknownBook` for a book_id that
-        is not in the catalogue.
-        """
-        missing = [book_id for book_id in favourites if book_id not in self.index_of]
+        return pd.DataFrame(self.columns)
+
+    def books(self) -> list[Book]:
+        """The catalogue as :class:`~readcrumbs.catalogue.Book` rows, in index order (no pandas)."""
+        # Imported here: the catalogue module (title resolution) imports pandas today.
+        from readcrumbs.catalogue import Book
+
+        n_books = len(self.book_ids)
+        column = self.columns.get
+        values = zip(
+            *(column(name) or [None] * n_books for name in BOOK_FIELDS),
+            strict=True,
+        )
+        return [
+            Book(
+                book_id=int(book_id),
+                title=str(title),
+                authors=authors or "",
+                year=None if year is None else int(year),
+                image_url=image_url or "",
+                small_image_url=small_image_url or "",
+                average_rating=None if rating is None else float(rating),
+                ratings_count=int(ratings_count or 0),
+                genres=tuple(str(genre) for genre in genres or ()),
+                popularity=int(popularity or 0),
+                popularity_pct=float(popularity_pct or 0.0),
+            )
+            for (
+                book_id,
+                title,
+                authors,
+                year,
+                image_url,
+                small_image_url,
+                rating,
+                ratings_count,
+                genres,
+                popularity,
+                popularity_pct,
+            ) in values
+        ]
+
+    def indices(self, book_ids: Sequence[int]) -> np.ndarray:
+        """Model indices of ``book_ids``: (n,) int64; :class:`UnknownBook` for one not in the catalogue."""
+        missing = [book_id for book_id in book_ids if book_id not in self.index_of]
         if missing:
             raise UnknownBook(f"book_ids not in the catalogue: {missing}")
-        indices = np.array([self.index_of[book_id] for book_id in favourites], dtype=np.int64)
-        histories = favourites_matrix([indices], len(self.book_ids))
-        scores = self.model.score(histories)  # (1, n_books)
-        best = top_k(scores, histories, k)[0]
-        reasons = self.model.explain(np.unique(indices), best)  # (k, n_unique_favourites)
-        unique_favourites = self.book_ids[np.unique(indices)]
-        recommendations = []
-        for rank, book in enumerate(best):
-            strongest = np.argsort(-reasons[rank], kind="stable")[:MAX_REASONS]
-            because = [int(unique_favourites[i]) for i in strongest if reasons[rank, i] > 0]
-            recommendations.append(Recommendation(int(self.book_ids[book]), float(scores[0, book]), because))
-        return recommendations
+        return np.fromiter(
+            (self.index_of[book_id] for book_id in book_ids), dtype=np.int64, count=len(book_ids)
+        )
+
+    def recommend(
+        self,
+        favourites: Sequence[int],
+        k: int = 10,
+        *,
+        disliked: Sequence[int] = (),
+        genres: Sequence[str] = (),
+        one_per_series: bool = False,
+    ) -> list[Recommendation]:
+        """The ``k`` best books for a reader with these favourites and dislikes (book_ids).
+
+        ``genres`` (catalogue genre names) steer the ranking, or alone give a starter list; see
+        :mod:`readcrumbs.recommend`. Given books are never recommended back. Raises
+        :class:`UnknownBook` for a book_id that is not in the catalogue and
+        :class:`~readcrumbs.errors.UnknownGenre` for a genre no book carries.
+        """
+        reader = ReaderInput(
+            favourites=self.indices(favourites),
+            disliked=self.indices(disliked),
+            genres=self.facts.known_genres(genres),
+            one_per_series=one_per_series,
+        )
+        book_ids = self.book_ids
+        return [
+            Recommendation(
+                int(book_ids[ranked.book]),
+                ranked.score,
+                [int(book_ids[reason]) for reason in ranked.because],
+                ranked.because_genres,
+            )
+            for ranked in rank_reader(self.model, self.facts, reader, k)
+        ]
 
 
 def load_bundle(registry: Registry, name: str, version: int) -> ModelBundle:
@@ -89,11 +213,14 @@ def load_bundle(registry: Registry, name: str, version: int) -> ModelBundle:
 def bundle_from_files(manifest: Manifest, files: Mapping[str, bytes]) -> ModelBundle:
     """The bundle of a version's files, already verified against ``manifest`` (``Registry.load_files``)."""
     name, version = manifest.name, manifest.version
-    if MODEL_FILE not in files or CATALOGUE_FILE not in files:
+    if MODEL_FILE not in files or (CATALOGUE_FILE not in files and LEGACY_CATALOGUE_FILE not in files):
         raise RegistryError(f"{name} v{version} lacks {MODEL_FILE} or {CATALOGUE_FILE}")
-    catalogue = pd.read_parquet(io.BytesIO(files[CATALOGUE_FILE]))
+    if CATALOGUE_FILE in files:
+        columns: Columns = json.loads(files[CATALOGUE_FILE])
+    else:
+        columns = _legacy_columns(files[LEGACY_CATALOGUE_FILE])
     model = load_model(manifest.model_type, files[MODEL_FILE], manifest.params)
     with np.load(io.BytesIO(files[MODEL_FILE]), allow_pickle=False) as arrays:
-        if not np.array_equal(arrays["book_ids"], catalogue["book_id"].to_numpy(dtype=np.int64)):
+        if not np.array_equal(arrays["book_ids"], np.asarray(columns["book_id"], dtype=np.int64)):
             raise ChecksumMismatch(f"{name} v{version}: model and catalogue disagree on book ids")
-    return ModelBundle(manifest, model, catalogue)
+    return ModelBundle(manifest, model, columns)

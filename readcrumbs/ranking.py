@@ -1,31 +1,37 @@
 """Turning scores into a ranked list: the one place that decides what a reader is shown.
 
-Serving and offline evaluation both rank through :func:`top_k`, so what ``/predict`` returns is
-exactly what was evaluated.
+Serving and offline evaluation both rank this way, so what ``/predict`` returns is exactly what
+was evaluated: :func:`top_k` ranks a batch (offline evaluation), :func:`top_k_reader` one reader
+(serving), with the same masking, the same ``k`` and the same tie-breaking, so both give the same
+list for the same scores. Only numpy is imported here: scipy is loaded when a batch needs it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+_FINITE = np.finfo(np.float32)
 
 
 def top_k(scores: np.ndarray, histories: sp.csr_matrix, k: int) -> np.ndarray:
-    """The ``k`` best books per reader, never one of their own favourites.
+    """The ``k`` best books per reader, never one of the books in their history.
 
-    ``scores``: (n_readers, n_books) float; ``histories``: (n_readers, n_books) CSR of favourites.
+    ``scores``: (n_readers, n_books) float; ``histories``: (n_readers, n_books) CSR of the books
+    each reader gave (favourites and dislikes alike: every stored entry is masked).
     Returns (n_readers, k') int64 book indices, best first, where
-    k' = min(k, n_books − the most favourites any reader has), so that no list has to be
-    padded with a favourite. Ties break towards the lower index so results are deterministic;
+    k' = min(k, n_books − the most books any reader gave), so that no list has to be
+    padded with a given book. Ties break towards the lower index so results are deterministic;
     NaN and infinite scores rank as the lowest and highest finite scores.
     """
     scores = np.array(scores, dtype=np.float32)  # a copy: the caller's scores stay untouched
     if not np.isfinite(scores).all():
-        # Only favourites may be -inf below, so that no other book can tie with them.
-        finite = np.finfo(np.float32)
-        np.nan_to_num(
-            scores, copy=False, nan=float(finite.min), neginf=float(finite.min), posinf=float(finite.max)
-        )
+        # Only given books may be -inf below, so that no other book can tie with them.
+        _finite(scores)
     rows = np.repeat(np.arange(histories.shape[0]), np.diff(histories.indptr))
     scores[rows, histories.indices] = -np.inf
     n_readers, n_books = scores.shape
@@ -49,10 +55,82 @@ def top_k(scores: np.ndarray, histories: sp.csr_matrix, k: int) -> np.ndarray:
     return np.take_along_axis(candidates, order, axis=1).astype(np.int64)
 
 
-def favourites_matrix(favourite_indices: list[np.ndarray], n_books: int) -> sp.csr_matrix:
-    """Rows of favourites as (len(favourite_indices), n_books) float32 CSR of ones."""
-    rows = [np.unique(row) for row in favourite_indices]
-    indices = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, dtype=np.int32)
-    indptr = np.concatenate([[0], np.cumsum([len(row) for row in rows])]).astype(np.int64)
-    data = np.ones(len(indices), dtype=np.float32)
-    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_books))
+def top_k_reader(scores: np.ndarray, given: np.ndarray, k: int) -> np.ndarray:
+    """One reader's ``k`` best books, ranked exactly as :func:`top_k` ranks that reader's row.
+
+    ``scores``: (n_books,) float32, **overwritten** (the given books become -inf); ``given``:
+    (n_given,) int64 unique book indices the reader gave (favourites and dislikes), never shown.
+    Returns (k',) int64 book indices, best first, k' = min(k, n_books − n_given).
+
+    An argpartition finds the k-th best score; the books above it and the lowest-index books tied
+    with it are then sorted (score descending, index ascending): the k sorted, not the n_books.
+    """
+    if not np.isfinite(scores).all():
+        _finite(scores)
+    scores[given] = -np.inf
+    k = max(0, min(k, len(scores) - len(given)))
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = scores[np.argpartition(scores, len(scores) - k)[len(scores) - k]]
+    return _ranked_at_least(scores, kth, k)
+
+
+def top_k_among(scores: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray | None:
+    """:func:`top_k_reader` when only ``candidates`` can have a positive score, or None.
+
+    ``scores``: (n_books,) float32 with the given books already -inf; ``candidates``: (n,) int64
+    unique indices outside which every score is ≤ 0. When at least ``k`` candidates score above
+    zero, the k best books are among them, so only they are partitioned (hundreds of books, not
+    all of them); otherwise None and the caller ranks every book.
+    """
+    values = scores[candidates]
+    positive = candidates[values > 0]
+    if len(positive) < k or k == 0:
+        return None
+    positive_scores = scores[positive]
+    kth = positive_scores[np.argpartition(positive_scores, len(positive) - k)[len(positive) - k]]
+    above = positive[positive_scores > kth]
+    tied = np.sort(positive[positive_scores == kth])[: k - len(above)]
+    chosen = np.sort(np.concatenate([above, tied]))
+    return chosen[np.argsort(-scores[chosen], kind="stable")].astype(np.int64)
+
+
+def _finite(scores: np.ndarray) -> None:
+    """NaN and -inf as the lowest finite float32, +inf as the highest, in place."""
+    low, high = float(_FINITE.min), float(_FINITE.max)
+    np.nan_to_num(scores, copy=False, nan=low, neginf=low, posinf=high)
+
+
+def _ranked_at_least(scores: np.ndarray, kth: np.floating, k: int) -> np.ndarray:
+    """The books scoring above ``kth`` and the lowest-index ones tied with it, k in all, best first."""
+    above = np.flatnonzero(scores > kth)
+    tied = np.flatnonzero(scores == kth)[: k - len(above)]
+    chosen = np.sort(np.concatenate([above, tied]))
+    # A stable sort keeps equal scores in ascending index order, as top_k does.
+    return chosen[np.argsort(-scores[chosen], kind="stable")].astype(np.int64)
+
+
+def favourites_matrix(
+    favourite_indices: list[np.ndarray], n_books: int, signals: list[np.ndarray] | None = None
+) -> sp.csr_matrix:
+    """Rows of given books as (len(favourite_indices), n_books) float32 CSR.
+
+    Each row's values are 1.0 (a favourite), or ``signals[row]`` (aligned with that row's
+    indices: +1.0 for a favourite, negative for a dislike) when given. A book listed twice in a
+    row keeps its first signal.
+    """
+    import scipy.sparse as sp
+
+    rows_indices: list[np.ndarray] = []
+    rows_values: list[np.ndarray] = []
+    for row, indices in enumerate(favourite_indices):
+        unique, first = np.unique(np.asarray(indices, dtype=np.int64), return_index=True)
+        rows_indices.append(unique)
+        values = np.ones(len(unique), dtype=np.float32)
+        if signals is not None:
+            values = np.asarray(signals[row], dtype=np.float32)[first]
+        rows_values.append(values)
+    indices = np.concatenate(rows_indices).astype(np.int32) if rows_indices else np.zeros(0, dtype=np.int32)
+    data = np.concatenate(rows_values) if rows_values else np.zeros(0, dtype=np.float32)
+    indptr = np.concatenate([[0], np.cumsum([len(row) for row in rows_indices])]).astype(np.int64)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows_indices), n_books))

@@ -1,22 +1,27 @@
 """ALS: implicit-feedback matrix factorisation (Hu, Koren & Volinsky 2008) via ``implicit``.
 
-Training uses the ``implicit`` library; scoring does not need it. A reader the model never saw
-is folded in by the exact least-squares step that ``implicit`` itself uses for a user
-(``recalculate_user``): with item factors ``Y`` (n_books, n_factors) and confidence
-``c = alpha`` on each favourite,
+Training uses the ``implicit`` library; scoring does not need it (nor scipy). A reader the model
+never saw is folded in by the least-squares step that ``implicit`` itself uses for a user
+(``recalculate_user``), with ``implicit``'s convention for negative entries: a book with signal
+``s`` has confidence ``c = alpha·|s|`` and preference ``p = 1`` if ``s > 0`` else ``p = 0``. With
+item factors ``Y`` (n_books, n_factors):
 
-    (YᵀY + λI + Σ_fav (c − 1) y yᵀ) u = Σ_fav c y
+    (YᵀY + λI + Σ_books (c − 1) y yᵀ) u = Σ_books c p y
 
-and the scores are ``Y u``.
+and the scores are ``Y u``. A favourite pulls ``u`` towards its factors; a dislike is a confident
+"not this one" (preference 0 with weight ``alpha·|s|``, where an unread book has weight 1), which
+pushes ``u`` away from it and so lowers the books whose factors agree with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 class ALS:
@@ -60,41 +65,70 @@ class ALS:
         self._set_item_factors(np.asarray(model.item_factors, dtype=np.float32))
 
     def _set_item_factors(self, item_factors: np.ndarray) -> None:
-        self.item_factors = item_factors
-        factors = item_factors.astype(np.float64)  # (n_books, n_factors)
-        self._gram = factors.T @ factors + self.params["regularization"] * np.eye(factors.shape[1])
-        self._factors = factors
-        # Y (YᵀY + λI)⁻¹, (n_books, n_factors) float64: what every fold-in needs (see fold_in).
-        self._solved_factors = np.linalg.solve(self._gram, factors.T).T if len(factors) else factors
+        self.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)  # Y (n_books, n_factors)
+        factors = self.item_factors.astype(np.float64)
+        gram = factors.T @ factors + self.params["regularization"] * np.eye(factors.shape[1])
+        # Y (YᵀY + λI)⁻¹, (n_books, n_factors) float64: what every fold-in needs (see fold_in_reader).
+        self._solved_factors = np.linalg.solve(gram, factors.T).T.copy() if len(factors) else factors
+
+    def _fold_in_weights(self, books: np.ndarray, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``W_u`` (n, n_factors) float64 and the weights ``w`` (n,) float64 with ``u = W_uᵀ w``.
+
+        The normal equations (A + Y_uᵀ D Y_u) u = Y_uᵀ b, with A = YᵀY + λI shared by every
+        reader, Y_u the books' factors (n, n_factors), D = diag(c − 1) and b = c·p, are solved
+        through the push-through identity (A + Y_uᵀ D Y_u)⁻¹ Y_uᵀ = W_uᵀ (I + D Y_u W_uᵀ)⁻¹ with
+        W_u = Y_u A⁻¹ (rows of the precomputed ``Y A⁻¹``): an n-sized solve per reader instead of
+        an n_factors-sized one, and no temporary larger than n × n_factors.
+        """
+        confidence = self.params["alpha"] * np.abs(signal.astype(np.float64))
+        target = np.where(signal > 0, confidence, 0.0)  # b = c·p
+        solved = self._solved_factors[books]  # W_u: (n, n_factors)
+        coupling = (confidence - 1.0)[:, None] * (solved @ self.item_factors[books].T.astype(np.float64))
+        coupling[np.diag_indices_from(coupling)] += 1.0
+        return solved, np.linalg.solve(coupling, target)
+
+    def fold_in_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
+        """The reader factors ``u`` for these books and signals: (n_factors,) float32."""
+        if len(books) == 0:
+            return np.zeros(self.item_factors.shape[1], dtype=np.float32)
+        solved, weights = self._fold_in_weights(books, signal)
+        return np.asarray(solved.T @ weights, dtype=np.float32)
 
     def fold_in(self, histories: sp.csr_matrix) -> np.ndarray:
-        """Reader factors for ``histories`` (n_readers, n_books): (n_readers, n_factors) float32.
-
-        The normal equations (A + (c − 1) Y_uᵀ Y_u) u = c Y_uᵀ 1, with A = YᵀY + λI shared by
-        every reader and Y_u the favourites' factors (n_favourites, n_factors), are solved through
-        the Woodbury identity: u = c W_uᵀ (I + (c − 1) Y_u W_uᵀ)⁻¹ 1 with W_u = Y_u A⁻¹. That is
-        an n_favourites-sized solve per reader instead of an n_factors-sized one: the same
-        answer, and ~50× faster for three favourites and 256 factors.
-        """
-        confidence = self.params["alpha"]
+        """Reader factors for each row of ``histories`` (values: signals): (n_readers, n_factors) float32."""
         readers = np.zeros((histories.shape[0], self.item_factors.shape[1]), dtype=np.float32)
         for row in range(histories.shape[0]):
-            liked = histories.indices[histories.indptr[row] : histories.indptr[row + 1]]
-            if len(liked) == 0:
-                continue
-            solved = self._solved_factors[liked]  # W_u: (n_favourites, n_factors)
-            coupling = (confidence - 1.0) * (solved @ self._factors[liked].T)  # (n_fav, n_fav)
-            coupling[np.diag_indices_from(coupling)] += 1.0
-            weights = np.linalg.solve(coupling, np.ones(len(liked)))
-            readers[row] = confidence * (solved.T @ weights)
+            start, stop = histories.indptr[row], histories.indptr[row + 1]
+            books = histories.indices[start:stop].astype(np.int64)
+            readers[row] = self.fold_in_reader(books, histories.data[start:stop].astype(np.float32))
         return readers
 
-    def score(self, histories: sp.csr_matrix) -> np.ndarray:
-        return np.asarray(self.fold_in(histories) @ self.item_factors.T, dtype=np.float32)
+    def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
+        scores: np.ndarray = self.item_factors @ self.fold_in_reader(books, signal)
+        return scores
 
-    def explain(self, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
-        # A favourite explains a book as much as their factors agree.
-        return np.asarray(self.item_factors[books] @ self.item_factors[favourites].T, dtype=np.float32)
+    def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
+        # Y u = Σ_i w_i (Y A⁻¹ y_i): book i's term in shown book j's score is w_i · (W_u[i] · y_j).
+        if len(books) == 0:
+            return np.zeros((len(shown), 0), dtype=np.float32)
+        solved, weights = self._fold_in_weights(books, signal)
+        return np.asarray(
+            (self.item_factors[shown].astype(np.float64) @ solved.T) * weights, dtype=np.float32
+        )
+
+    def candidates(self, books: np.ndarray) -> np.ndarray | None:
+        return None
+
+    def score(self, histories: sp.csr_matrix) -> np.ndarray:
+        # Reader by reader through score_reader, so a batch row is bit-for-bit the served scores
+        # (a matrix product would sum in another order and could swap near-ties).
+        scores = np.zeros((histories.shape[0], self.item_factors.shape[0]), dtype=np.float32)
+        for row in range(histories.shape[0]):
+            start, stop = histories.indptr[row], histories.indptr[row + 1]
+            books = histories.indices[start:stop].astype(np.int64)
+            if len(books):
+                scores[row] = self.score_reader(books, histories.data[start:stop].astype(np.float32))
+        return scores
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"item_factors": self.item_factors}

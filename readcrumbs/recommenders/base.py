@@ -2,22 +2,37 @@
 
 Models work on book *indices* ``0..n_books-1``; the artifact carries ``book_ids``
 ``(n_books,) int64`` that map an index back to the dataset's ``book_id``. A model is fitted on a
-binary user×book matrix of likes and then scores any list of favourite books, including
-readers it never saw (fold-in). Artifacts are plain arrays saved with ``np.savez`` and loaded with
+binary user×book matrix of likes and then scores any reader's books, including readers it never
+saw (fold-in). Artifacts are plain arrays saved with ``np.savez`` and loaded with
 ``allow_pickle=False``: no pickles.
+
+Two ways to score, which must rank identically:
+
+* **one reader** (serving): :meth:`Recommender.score_reader` and
+  :meth:`Recommender.explain_reader` take the reader's books and a *signal* per book, +1.0 for
+  a favourite and negative for a dislike, and use numpy only (no scipy, pandas or pyarrow on the
+  serving path);
+* **a batch** (offline evaluation): :meth:`Recommender.score` takes a CSR whose values carry the
+  same signal, one row per reader.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+FAVOURITE = 1.0
+# A dislike counts against the books like it as strongly as a favourite counts for them.
+DISLIKE = -1.0
 
 
 class Recommender(Protocol):
-    """Fit on likes, score favourites, explain, and round-trip through arrays."""
+    """Fit on likes, score a reader or a batch, explain a reader's list, round-trip through arrays."""
 
     model_type: ClassVar[str]
     params: dict[str, Any]
@@ -29,16 +44,36 @@ class Recommender(Protocol):
     def score(self, histories: sp.csr_matrix) -> np.ndarray:
         """Scores of every book for each row of ``histories``.
 
-        ``histories``: (n_readers, n_books) float32 CSR, 1.0 for each favourite.
-        Returns (n_readers, n_books) float32; higher is better. Favourites are *not* masked.
+        ``histories``: (n_readers, n_books) float32 CSR, the signal of each book a reader gave
+        (1.0 a favourite, negative a dislike). Returns (n_readers, n_books) float32; higher is
+        better. Given books are *not* masked.
         """
         ...
 
-    def explain(self, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
-        """How much each favourite contributed to each recommended book.
+    def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
+        """One reader's scores: the row :meth:`score` gives for the same books and signal.
 
-        ``favourites``: (n_favourites,) int book indices; ``books``: (n_books_shown,) int.
-        Returns (n_books_shown, n_favourites) float32; larger means a stronger reason.
+        ``books``: (n,) int64 unique book indices; ``signal``: (n,) float32, +1.0 for a favourite,
+        negative for a dislike. Returns (n_books,) float32, a new array the caller may overwrite;
+        given books are *not* masked.
+        """
+        ...
+
+    def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
+        """Each input book's share of each shown book's score.
+
+        ``books``, ``signal`` as in :meth:`score_reader`; ``shown``: (m,) int64 book indices.
+        Returns (m, n) float32: entry (j, i) is book i's term in shown book j's score (a row sums
+        to the score where the model's score is a sum over the reader's books; zeros where the
+        model ignores them). Larger means a stronger reason.
+        """
+        ...
+
+    def candidates(self, books: np.ndarray) -> np.ndarray | None:
+        """The only books that can score above zero for ``books`` ((n,) int64, unique), or None.
+
+        Models whose scores are sums of sparse rows return the rows' columns, so that ranking
+        needs to look at those books alone; dense models return None (every book may score).
         """
         ...
 

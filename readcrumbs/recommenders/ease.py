@@ -8,13 +8,14 @@ Only each book's ``neighbours`` largest weights are kept, so the artifact stays 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse as sp
 
 from readcrumbs.recommenders import neighbours as nb
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 class EASE(nb.ItemWeightsModel):
@@ -42,6 +43,8 @@ def regularized_inverse(likes: sp.csr_matrix, l2: float) -> np.ndarray:
     ``scipy.linalg.inv`` in float64 and half the memory, with a relative error near 1e-6, far
     below what moves a top-k ranking. ``l2`` must be > 0.
     """
+    import scipy.linalg  # training only: serving imports numpy alone
+
     gram = np.asarray((likes.T @ likes).toarray(), dtype=np.float32)  # (n_books, n_books)
     gram[np.diag_indices_from(gram)] += np.float32(l2)
     factor, info = scipy.linalg.lapack.spotrf(gram, lower=True, overwrite_a=True, clean=False)

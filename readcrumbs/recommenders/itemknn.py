@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from readcrumbs.recommenders import neighbours as nb
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 class ItemKNN(nb.ItemWeightsModel):

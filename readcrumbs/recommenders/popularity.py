@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 class Popularity:
-    """Scores each book by how many training readers liked it; ignores the favourites."""
+    """Scores each book by how many training readers liked it.
+
+    It ignores the reader's books, favourites and dislikes alike (they are still never shown:
+    ranking masks them), so no book is ever a reason.
+    """
 
     model_type: ClassVar[str] = "popularity"
 
@@ -24,9 +30,14 @@ class Popularity:
     def score(self, histories: sp.csr_matrix) -> np.ndarray:
         return np.tile(self.likes_per_book, (histories.shape[0], 1))
 
-    def explain(self, favourites: np.ndarray, books: np.ndarray) -> np.ndarray:
-        # Popularity does not look at the favourites, so none of them is a reason.
-        return np.zeros((len(books), len(favourites)), dtype=np.float32)
+    def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
+        return self.likes_per_book.copy()
+
+    def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
+        return np.zeros((len(shown), len(books)), dtype=np.float32)
+
+    def candidates(self, books: np.ndarray) -> np.ndarray | None:
+        return None
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"likes_per_book": self.likes_per_book}

@@ -75,7 +75,7 @@ def test_a_corrupt_version_is_refused_and_the_current_one_keeps_serving(registry
 
 
 def test_a_corrupt_first_version_leaves_the_holder_not_ready(registry):
-    corrupt(registry, 1, "catalogue.parquet")
+    corrupt(registry, 1, "catalogue.json")
     holder = ModelHolder(registry, MODEL_NAME)
     with pytest.raises(ChecksumMismatch, match="no model is served"):
         holder.reload()

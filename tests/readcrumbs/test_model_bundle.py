@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +14,14 @@ import pytest
 
 from readcrumbs.blobs.local import FolderBlobStore
 from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook
-from readcrumbs.model_bundle import CATALOGUE_FILE, MODEL_FILE, bundle_files, load_bundle
+from readcrumbs.model_bundle import (
+    CATALOGUE_FILE,
+    LEGACY_CATALOGUE_FILE,
+    MODEL_FILE,
+    bundle_files,
+    catalogue_json,
+    load_bundle,
+)
 from readcrumbs.recommenders import arrays_to_npz, create_model
 from readcrumbs.registry import Registry
 from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board
@@ -50,7 +60,46 @@ def test_bundle_files_are_the_model_and_the_catalogue() -> None:
     assert set(files) == {MODEL_FILE, CATALOGUE_FILE}
     with np.load(io.BytesIO(files[MODEL_FILE]), allow_pickle=False) as arrays:
         np.testing.assert_array_equal(arrays["book_ids"], BOOK_IDS)
-    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(files[CATALOGUE_FILE])), catalogue())
+    assert json.loads(files[CATALOGUE_FILE]) == {
+        "book_id": BOOK_IDS.tolist(),
+        "title": catalogue()["title"].tolist(),
+    }
+
+
+def test_catalogue_json_writes_nulls_and_lists_as_json() -> None:
+    frame = pd.DataFrame(
+        {
+            "book_id": [1, 2],
+            "year": pd.array([1999, None], dtype="Int64"),
+            "average_rating": [4.5, float("nan")],
+            "genres": [np.array(["fantasy", "classics"], dtype=object), np.array([], dtype=object)],
+        }
+    )
+    assert json.loads(catalogue_json(frame)) == {
+        "book_id": [1, 2],
+        "year": [1999, None],
+        "average_rating": [4.5, None],
+        "genres": [["fantasy", "classics"], []],
+    }
+
+
+def test_a_version_with_the_old_parquet_catalogue_still_loads(registry: Registry) -> None:
+    model = create_model("ease", {"l2": 1.0, "neighbours": 30})
+    model.fit(checker_board())
+    files = bundle_files(model, catalogue())
+    del files[CATALOGUE_FILE]
+    buffer = io.BytesIO()
+    catalogue().to_parquet(buffer, index=False)
+    files[LEGACY_CATALOGUE_FILE] = buffer.getvalue()
+    bundle = load_bundle(registry, NAME, register(registry, files))
+    assert bundle.columns["title"] == catalogue()["title"].tolist()
+    assert bundle.recommend([int(BOOK_IDS[0])], 3)
+
+
+def test_books_are_the_catalogue_rows_without_pandas(registry: Registry, version: int) -> None:
+    books = load_bundle(registry, NAME, version).books()
+    assert [book.book_id for book in books] == BOOK_IDS.tolist()
+    assert books[0].title == "Book 1001" and books[0].year is None and books[0].genres == ()
 
 
 def test_recommend_speaks_book_ids_and_never_returns_favourites(registry: Registry, version: int) -> None:
@@ -96,3 +145,19 @@ def test_a_version_without_its_catalogue_is_refused(registry: Registry) -> None:
     version = register(registry, {MODEL_FILE: b"x"})
     with pytest.raises(RegistryError, match="lacks"):
         load_bundle(registry, NAME, version)
+
+
+def test_loading_and_recommending_import_neither_scipy_nor_pandas(registry: Registry, version: int) -> None:
+    # A fresh interpreter: this test process has imported them already.
+    script = (
+        "import sys\n"
+        "from pathlib import Path\nfrom readcrumbs.blobs.local import FolderBlobStore\n"
+        "from readcrumbs.model_bundle import load_bundle\n"
+        "from readcrumbs.registry import Registry\n"
+        f"store = FolderBlobStore(Path({str(registry.store.root)!r}))\n"
+        f"bundle = load_bundle(Registry(store), {NAME!r}, {version})\n"
+        f"assert bundle.recommend([{int(BOOK_IDS[0])}], 3, disliked=[{int(BOOK_IDS[2])}])\n"
+        "print(sorted(m for m in ('scipy', 'pandas', 'pyarrow') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from readcrumbs.ranking import favourites_matrix, top_k
+from readcrumbs.ranking import favourites_matrix, top_k, top_k_among, top_k_reader
 
 
 def test_best_first_without_favourites() -> None:
@@ -70,3 +70,48 @@ def test_favourites_matrix_drops_duplicates() -> None:
     assert histories[0].indices.tolist() == [1, 3]
     assert histories.data.tolist() == [1.0, 1.0]
     assert histories[1].nnz == 0
+
+
+def test_top_k_reader_matches_top_k_on_random_scores_with_ties() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        scores = rng.integers(0, 8, size=300).astype(np.float32)  # many ties, at the cut too
+        given = np.unique(rng.choice(300, size=rng.integers(0, 20), replace=False)).astype(np.int64)
+        k = int(rng.integers(1, 40))
+        expected = top_k(scores[None, :], favourites_matrix([given], 300), k)[0]
+        np.testing.assert_array_equal(top_k_reader(scores.copy(), given, k), expected)
+
+
+def test_top_k_reader_ranks_nan_and_infinities_as_top_k_does() -> None:
+    scores = np.array([np.nan, np.inf, 1.0, -np.inf, 2.0, np.inf], dtype=np.float32)
+    expected = top_k(scores[None, :], favourites_matrix([np.array([4])], 6), 5)[0]
+    np.testing.assert_array_equal(top_k_reader(scores.copy(), np.array([4]), 5), expected)
+
+
+def test_top_k_reader_returns_fewer_when_the_given_books_leave_fewer() -> None:
+    assert top_k_reader(np.ones(3, dtype=np.float32), np.array([0, 2]), 10).tolist() == [1]
+
+
+def test_top_k_among_ranks_the_positive_candidates_as_the_full_ranking() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        scores = np.zeros(200, dtype=np.float32)
+        candidates = np.unique(rng.choice(200, size=60, replace=False)).astype(np.int64)
+        scores[candidates] = rng.integers(-3, 6, size=len(candidates))  # ties and negatives
+        given = candidates[:3]
+        scores[given] = -np.inf
+        k = int(rng.integers(1, 15))
+        among = top_k_among(scores.copy(), candidates, k)
+        full = top_k_reader(scores.copy(), given, k)
+        if (scores[candidates] > 0).sum() >= k:
+            assert among is not None
+            np.testing.assert_array_equal(among, full)
+        else:
+            assert among is None
+
+
+def test_favourites_matrix_carries_each_books_signal() -> None:
+    matrix = favourites_matrix(
+        [np.array([3, 1, 3]), np.array([2])], 5, [np.array([-1.0, 1.0, 1.0]), np.array([1.0])]
+    )
+    assert matrix.toarray().tolist() == [[0, 1, 0, -1, 0], [0, 0, 1, 0, 0]]

@@ -21,7 +21,7 @@ router = APIRouter(tags=["predict"])
     },
 )
 async def predict_books(body: PredictRequest, state: ServingDep, runtime: RuntimeDep) -> Response:
-    """Recommend k books for a reader's favourites (titles or book_ids); inputs are never recommended back."""
+    """Recommend k books for a reader's favourites, genres and dislikes; given books are never recommended."""
     # async on purpose: scoring is ~1 ms of CPU; a threadpool hop per request cost more than it
     # saved, and each pool thread kept its own BLAS buffers (RSS 840 MiB at 32 connections).
     prediction = predict(state, body)

@@ -39,6 +39,27 @@ def test_fold_in_equals_implicits_recalculate_user(als: ALS) -> None:
     np.testing.assert_allclose(als.fold_in(histories), expected, rtol=1e-3, atol=1e-4)
 
 
+def test_a_dislike_folds_in_as_implicits_negative_entry(als: ALS) -> None:
+    # implicit reads a negative entry as preference 0 with confidence alpha·|value|.
+    histories = favourites_matrix(
+        [np.array([0, 2, 3]), np.array([1, 4])],
+        30,
+        signals=[np.array([1.0, 1.0, -1.0]), np.array([-0.5, 1.0])],
+    )
+    reference = implicit_model(als)
+    expected = reference.recalculate_user(np.arange(2), histories)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(als.fold_in(histories), expected, rtol=1e-3, atol=1e-4)
+
+
+def test_a_dislike_lowers_the_books_like_it(als: ALS) -> None:
+    liked = als.score_reader(np.array([0, 4]), np.array([1.0, 1.0], dtype=np.float32))
+    with_dislike = als.score_reader(np.array([0, 2, 4]), np.array([1.0, -1.0, 1.0], dtype=np.float32))
+    # Book 2 is on the favourites' side of the checker board (even books): that side loses.
+    even = np.arange(6, 30, 2)
+    assert (with_dislike[even] < liked[even]).all()
+    assert with_dislike[2] < liked[2]
+
+
 def test_a_reader_without_favourites_folds_in_to_zero(als: ALS) -> None:
     histories = sp.csr_matrix((1, 30), dtype=np.float32)
     assert not als.fold_in(histories).any()

@@ -91,24 +91,60 @@ def test_loading_refuses_pickled_objects() -> None:
         load_model("popularity", buffer.getvalue(), {})
 
 
+def ones(n: int) -> np.ndarray:
+    return np.ones(n, dtype=np.float32)
+
+
 @pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
 def test_explain_gives_one_row_per_book_and_one_column_per_favourite(model_type: str) -> None:
     model = fitted(model_type)
     favourites, books = np.array([0, 2, 4]), np.array([6, 8, 10, 12])
-    reasons = model.explain(favourites, books)
+    reasons = model.explain_reader(favourites, ones(3), books)
     assert reasons.shape == (len(books), len(favourites))
     assert reasons.dtype == np.float32
 
 
-@pytest.mark.parametrize("model_type", ["ease", "itemknn"])
+@pytest.mark.parametrize("model_type", LEARNERS)
 def test_explain_favours_the_favourite_of_the_same_parity(model_type: str) -> None:
     model = fitted(model_type)
-    reasons = model.explain(np.array([1, 2]), np.array([4, 6]))
+    reasons = model.explain_reader(np.array([1, 2]), ones(2), np.array([4, 6]))
     assert (reasons[:, 1] > reasons[:, 0]).all()
 
 
+@pytest.mark.parametrize("model_type", LEARNERS)
+def test_explain_terms_add_up_to_the_score(model_type: str) -> None:
+    model = fitted(model_type)
+    books, signal = np.array([0, 3, 4]), np.array([1.0, -1.0, 1.0], dtype=np.float32)
+    shown = np.array([2, 6, 7, 8])
+    terms = model.explain_reader(books, signal, shown)
+    np.testing.assert_allclose(
+        terms.sum(axis=1), model.score_reader(books, signal)[shown], rtol=1e-4, atol=1e-5
+    )
+
+
 def test_popularity_names_no_favourite_as_a_reason() -> None:
-    assert not fitted("popularity").explain(np.array([0, 1]), np.array([2, 3])).any()
+    assert not fitted("popularity").explain_reader(np.array([0, 1]), ones(2), np.array([2, 3])).any()
+
+
+@pytest.mark.parametrize("model_type", LEARNERS)
+def test_a_dislike_lowers_the_books_like_it(model_type: str) -> None:
+    model = fitted(model_type)
+    liked = model.score_reader(np.array([0, 4]), ones(2))
+    disliking = model.score_reader(np.array([0, 2, 4]), np.array([1.0, -1.0, 1.0], dtype=np.float32))
+    even = np.arange(6, N_BOOKS, 2)
+    assert (disliking[even] <= liked[even]).all() and (disliking[even] < liked[even]).any()
+
+
+@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
+def test_candidates_hold_every_book_that_scores_above_zero(model_type: str) -> None:
+    model = fitted(model_type)
+    books, signal = np.array([1, 2, 5]), np.array([1.0, -1.0, 1.0], dtype=np.float32)
+    candidates = model.candidates(books)
+    if candidates is None:
+        return  # a dense model: every book may score
+    scores = model.score_reader(books, signal)
+    outside = np.setdiff1d(np.arange(N_BOOKS), candidates)
+    assert (scores[outside] <= 0).all() and (scores[candidates] > 0).any()
 
 
 @pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))

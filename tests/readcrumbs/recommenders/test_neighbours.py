@@ -30,16 +30,33 @@ def test_a_single_book_has_no_neighbours() -> None:
 
 def test_pack_round_trip() -> None:
     matrix = nb.keep_top_neighbours(np.random.default_rng(0).random((6, 6)).astype(np.float32), 3)
-    arrays = nb.pack(matrix)
+    arrays = nb.ItemWeights.from_csr(matrix).pack()
     assert {a.dtype for a in arrays.values()} == {
         np.dtype(np.float32),
         np.dtype(np.int32),
         np.dtype(np.int64),
     }
-    assert (nb.unpack(arrays) != matrix).nnz == 0
+    assert (nb.ItemWeights.unpack(arrays).to_csr() != matrix).nnz == 0
 
 
-def test_explain_rows_reads_weight_from_favourite_to_book() -> None:
+def test_explain_reads_weight_from_each_book_to_each_shown_book_times_its_signal() -> None:
     weights = nb.keep_top_neighbours(np.array([[0, 2, 3], [1, 0, 5], [4, 6, 0]], dtype=np.float32), 2)
-    reasons = nb.explain_rows(weights, np.array([0, 1]), np.array([2]))
-    np.testing.assert_array_equal(reasons, [[3.0, 5.0]])
+    item_weights = nb.ItemWeights.from_csr(weights)
+    reasons = item_weights.explain_reader(
+        np.array([0, 1]), np.array([1.0, -0.5], dtype=np.float32), np.array([2, 1])
+    )
+    # Book 0 keeps weights to 2 and 1; book 1 keeps 2 and 0 (not 1 itself).
+    np.testing.assert_array_equal(reasons, [[3.0, -2.5], [2.0, 0.0]])
+
+
+def test_score_reader_adds_each_books_row_times_its_signal() -> None:
+    weights = nb.keep_top_neighbours(np.array([[0, 2, 3], [1, 0, 5], [4, 6, 0]], dtype=np.float32), 2)
+    scores = nb.ItemWeights.from_csr(weights).score_reader(
+        np.array([2, 0]), np.array([-1.0, 1.0], dtype=np.float32)
+    )
+    np.testing.assert_array_equal(scores, [-4.0, 2.0 - 6.0, 3.0])
+
+
+def test_touched_lists_the_columns_of_the_books_rows() -> None:
+    weights = nb.keep_top_neighbours(np.array([[0, 2, 3], [1, 0, 5], [4, 6, 0]], dtype=np.float32), 1)
+    np.testing.assert_array_equal(nb.ItemWeights.from_csr(weights).touched(np.array([0, 1])), [2])

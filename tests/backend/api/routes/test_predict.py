@@ -30,7 +30,16 @@ def test_answer_fields(client):
     assert body["recs"] == [book["title"] for book in body["books"]]
     assert len(body["books"]) == 4
     for book in body["books"]:
-        assert set(book) == {"book_id", "title", "authors", "year", "image_url", "score", "because"}
+        assert set(book) == {
+            "book_id",
+            "title",
+            "authors",
+            "year",
+            "image_url",
+            "score",
+            "because",
+            "because_genres",
+        }
         assert book["title"] == TITLES[book["book_id"]]
         assert set(book["because"]) <= {"The Hobbit", "1984"}
     scores = [book["score"] for book in body["books"]]
@@ -150,3 +159,79 @@ def test_predict_is_503_until_a_model_is_promoted(tmp_path, settings, store):
         response = client.post("/predict", json=predict_payload("Emma"))
         assert response.status_code == 503
         assert "make train" in response.json()["detail"]
+
+
+FANTASY = {1, 3, 4, 8, 11}  # tiny.py's fantasy books; the others are classics
+
+
+def test_genres_alone_give_a_starter_list_of_those_genres(client):
+    response = client.post("/predict", json={"items": [], "genres": ["Fantasy"], "userid": "u", "k": 5})
+    assert response.status_code == 200
+    books = response.json()["books"]
+    assert {book["book_id"] for book in books} == FANTASY
+    assert all(book["because"] == [] and book["because_genres"] == ["fantasy"] for book in books)
+
+
+def test_genres_steer_a_list_and_are_named_as_reasons(client):
+    plain = client.post("/predict", json=predict_payload("Emma", k=5)).json()["books"]
+    steered = client.post("/predict", json=predict_payload("Emma", k=5, genres=["fantasy"])).json()["books"]
+    fantasy_share = [sum(book["book_id"] in FANTASY for book in books) for books in (plain, steered)]
+    assert fantasy_share[1] >= fantasy_share[0]
+    for book in steered:
+        assert book["because_genres"] == (["fantasy"] if book["book_id"] in FANTASY else [])
+
+
+def test_unknown_genres_are_a_400_naming_close_known_ones(client):
+    response = client.post("/predict", json=predict_payload("Emma", genres=["fantasyy", "classics"]))
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail["unknown"] == ["fantasyy"] and detail["suggestions"] == ["fantasy"]
+
+
+def test_unknown_items_beside_genres_still_give_a_starter_list(client):
+    response = client.post("/predict", json=predict_payload("No Such Book", genres=["classics"], k=3))
+    assert response.status_code == 200
+    assert response.json()["unknown"] == ["No Such Book"]
+
+
+def test_disliked_books_are_never_shown(client):
+    body = client.post(
+        "/predict", json=predict_payload("The Hobbit", disliked=["1984", 13, "Nope Nope Nope"], k=100)
+    ).json()
+    shown = {book["book_id"] for book in body["books"]}
+    assert not shown & {1, 2, 13}
+    assert len(shown) == len(BOOKS) - 3
+    assert body["unknown"] == ["Nope Nope Nope"]
+
+
+def test_one_per_series_shows_one_harry_potter_the_first_volume(client):
+    body = client.post("/predict", json=predict_payload("Emma", k=100, one_per_series=True)).json()
+    shown = [book["book_id"] for book in body["books"]]
+    assert 3 in shown and 4 not in shown  # the reader gave no Harry Potter: volume 1 first
+    given = client.post("/predict", json=predict_payload(3, k=100, one_per_series=True)).json()
+    assert 4 in [book["book_id"] for book in given["books"]]  # the next volume after #1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"genres": "fantasy"},
+        {"genres": [""]},
+        {"genres": ["fantasy"] * 21},
+        {"disliked": [1.5]},
+        {"one_per_series": "yes"},
+        {"one_per_series": 1},
+    ],
+)
+def test_new_fields_break_the_schema_as_422(client, extra):
+    assert client.post("/predict", json=predict_payload("Emma", **extra)).status_code == 422
+
+
+def test_the_openapi_schema_describes_the_new_fields(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    request, book = schemas["PredictRequest"]["properties"], schemas["RecommendedBook"]["properties"]
+    for field in ("genres", "disliked", "one_per_series"):
+        assert request[field]["description"]
+    assert "30 %" in book["because"]["description"] and book["because_genres"]["description"]
+    assert "items" in schemas["PredictRequest"]["required"]
+    assert "genres" not in schemas["PredictRequest"].get("required", [])

@@ -1,0 +1,106 @@
+"""The in-process model path per model type: one reader, 3 favourites, k = 10, reasons included.
+
+For every version in ``$READCRUMBS_HOME``'s registry (or ``--registry``), times
+:meth:`ModelBundle.recommend` on random favourites (book_ids taken as they are: title resolution is
+not part of it) and prints median and p99 per model type, beside issue 13's targets (EASE and
+item-kNN median ≤ 0.1 ms, p99 ≤ 0.25 ms; ALS with 512 factors median ≤ 0.3 ms). A measurement, not
+a test: nothing here asserts.
+
+    .venv/bin/python -m bench.model_path
+    .venv/bin/python -m bench.model_path --calls 20000 --json var/bench-model-path.json
+"""
+
+from __future__ import annotations
+
+import os
+
+# Like the server (backend/__main__.py): one BLAS thread, so these timings match serving.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from backend.settings import get_settings  # noqa: E402
+from readcrumbs.blobs import open_blob_store  # noqa: E402
+from readcrumbs.model_bundle import ModelBundle, load_bundle  # noqa: E402
+from readcrumbs.registry import Registry  # noqa: E402
+
+FAVOURITES = 3
+K = 10
+WARMUP_CALLS = 500
+
+
+def time_bundle(bundle: ModelBundle, calls: int, seed: int = 1) -> dict[str, float]:
+    """Median and p99 (ms) of ``recommend`` for ``calls`` random readers of 3 favourites."""
+    rng = random.Random(seed)
+    book_ids = bundle.book_ids.tolist()
+    readers = [rng.sample(book_ids, FAVOURITES) for _ in range(calls + WARMUP_CALLS)]
+    for favourites in readers[:WARMUP_CALLS]:
+        bundle.recommend(favourites, K)
+    seconds = np.empty(calls)
+    clock = time.perf_counter
+    for call, favourites in enumerate(readers[WARMUP_CALLS:]):
+        started = clock()
+        bundle.recommend(favourites, K)
+        seconds[call] = clock() - started
+    milliseconds = seconds * 1000.0
+    return {"median_ms": float(np.median(milliseconds)), "p99_ms": float(np.percentile(milliseconds, 99))}
+
+
+def run(registry_url: str, model_name: str, calls: int) -> list[dict[str, Any]]:
+    registry = Registry(open_blob_store(registry_url))
+    rows = []
+    for version in registry.versions(model_name):
+        bundle = load_bundle(registry, model_name, version)
+        manifest = bundle.manifest
+        rows.append(
+            {
+                "version": manifest.version,
+                "model_type": manifest.model_type,
+                "params": manifest.params,
+                "n_books": len(bundle.book_ids),
+                **time_bundle(bundle, calls),
+            }
+        )
+    return rows
+
+
+def report(rows: list[dict[str, Any]], calls: int) -> str:
+    lines = [
+        f"ModelBundle.recommend, {FAVOURITES} random favourites, k = {K}, reasons included; {calls} calls",
+        f"{'version':<9}{'model':<12}{'books':>7}{'median ms':>11}{'p99 ms':>9}  params",
+    ]
+    for row in rows:
+        lines.append(
+            f"v{row['version']:<8}{row['model_type']:<12}{row['n_books']:>7}{row['median_ms']:>11.3f}"
+            f"{row['p99_ms']:>9.3f}  {row['params']}"
+        )
+    lines.append("targets: ease/itemknn median <= 0.1 ms, p99 <= 0.25 ms; als (512 factors) median <= 0.3 ms")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.model_path", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=5_000, help="timed calls per version (5000)")
+    parser.add_argument("--registry", help="registry URL (default: the settings' registry)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    rows = run(args.registry or settings.resolved_registry_url, settings.model_name, args.calls)
+    print(report(rows, args.calls))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

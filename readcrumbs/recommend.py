@@ -1,0 +1,158 @@
+"""Serving one reader: score, steer, rank and explain, with numpy alone.
+
+The steps, for a reader's favourites, dislikes and genres (book indices and catalogue genres):
+
+1. **score**: :meth:`Recommender.score_reader` with signal +1 for each favourite and
+   :data:`~readcrumbs.recommenders.base.DISLIKE` for each dislike (a book named as both counts as
+   a dislike). With no favourite but genres, the scores are the starter list's instead:
+   :attr:`BookFacts.starter_quality` times the share of the genres each book carries;
+2. **steer** (genres beside favourites): each book's score gains
+   ``GENRE_BOOST · |score| · share of the genres it carries``, so a book of those genres climbs
+   by at most half its own score and a book the model does not rate gains nothing;
+3. **rank**: every given book masked, then :func:`~readcrumbs.ranking.top_k_reader` (or
+   :func:`~readcrumbs.ranking.top_k_among` over the only books that can score above zero), which
+   rank exactly as offline evaluation's :func:`~readcrumbs.ranking.top_k`; with
+   ``one_per_series``, one book per series, the next volume the reader has not given, in the
+   place of the series' best-ranked book;
+4. **explain**: :meth:`Recommender.explain_reader` for the k shown books only, then
+   :func:`reasons`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from readcrumbs.book_facts import BookFacts
+from readcrumbs.ranking import top_k_among, top_k_reader
+from readcrumbs.recommenders.base import DISLIKE, FAVOURITE, Recommender
+
+# A genre the reader names lifts a book of that genre by at most this share of its own score.
+GENRE_BOOST = 0.5
+# A favourite is a reason for a book when its term is at least this share of the book's positive
+# terms (the strongest favourite always is); at most MAX_REASONS are named, strongest first.
+REASON_SHARE = 0.3
+MAX_REASONS = 3
+# With one book per series, ranking looks this many times k deep before looking deeper.
+SERIES_DEPTH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderInput:
+    """What a reader gave: book indices (int64, any order), catalogue genre keys and options."""
+
+    favourites: np.ndarray
+    disliked: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    genres: tuple[str, ...] = ()
+    one_per_series: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One shown book (an index): its score and its reasons, as indices and genre keys."""
+
+    book: int
+    score: float
+    because: list[int]
+    because_genres: list[str]
+
+
+def reader_books(reader: ReaderInput) -> tuple[np.ndarray, np.ndarray]:
+    """The reader's books, ascending and unique, and their signals: (n,) int64 and (n,) float32."""
+    # Python sets: a reader gives a handful of books, where np.unique costs tens of µs.
+    disliked = set(reader.disliked.tolist())
+    books = sorted(disliked.union(reader.favourites.tolist()))
+    signal = [DISLIKE if book in disliked else FAVOURITE for book in books]
+    return np.array(books, dtype=np.int64), np.array(signal, dtype=np.float32)
+
+
+def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: int) -> list[Ranked]:
+    """The ``k`` best books for ``reader`` with their reasons, best first (see module docstring).
+
+    Returns fewer than ``k`` when fewer books are left once the given ones are masked.
+    """
+    books, signal = reader_books(reader)
+    has_favourites = bool((signal > 0).any())
+    match = facts.genre_match(reader.genres) if reader.genres else None
+    if has_favourites or match is None:
+        scores = model.score_reader(books, signal)
+        candidates = model.candidates(books) if has_favourites else None
+        if match is not None:
+            scores += np.float32(GENRE_BOOST) * np.abs(scores) * match
+    else:
+        scores = facts.starter_quality * match
+        candidates = None
+    if reader.one_per_series:
+        shown = _one_per_series(scores, books, signal, facts, k)
+    else:
+        scores[books] = -np.inf
+        best = top_k_among(scores, candidates, k) if candidates is not None else None
+        shown = best if best is not None else top_k_reader(scores, books, k)
+    shares = model.explain_reader(books, signal, shown) if has_favourites else None
+    because = reasons(shares, books, signal) if shares is not None else [[] for _ in range(len(shown))]
+    ranked = []
+    for book, named in zip(shown.tolist(), because, strict=True):
+        steered = facts.genres_of(book, reader.genres) if match is not None else []
+        ranked.append(Ranked(book, float(scores[book]), named, steered))
+    return ranked
+
+
+def reasons(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[list[int]]:
+    """The favourites (book indices) that explain each shown book, strongest first.
+
+    ``shares``: (m, n), each of the reader's n books' term in each of the m shown books' scores.
+    A favourite is named for a book when its term is positive and at least :data:`REASON_SHARE` of
+    the sum of that book's positive terms; the strongest positive favourite is always named; at
+    most :data:`MAX_REASONS`. Dislikes are never reasons. Returns m lists.
+    """
+    terms = np.where(signal > 0, shares, np.float32(0.0))  # (m, n)
+    positive = np.where(terms > 0, terms, np.float32(0.0)).sum(axis=1, keepdims=True)  # (m, 1)
+    order = np.argsort(-terms, axis=1, kind="stable")[:, :MAX_REASONS]  # (m, ≤ MAX_REASONS)
+    strongest = np.take_along_axis(terms, order, axis=1)
+    first = np.arange(order.shape[1]) == 0
+    named = (strongest > 0) & (first | (strongest >= REASON_SHARE * positive))
+    return [
+        [book for book, keep in zip(row, keeps, strict=True) if keep]
+        for row, keeps in zip(books[order].tolist(), named.tolist(), strict=True)
+    ]
+
+
+def _one_per_series(
+    scores: np.ndarray, books: np.ndarray, signal: np.ndarray, facts: BookFacts, k: int
+) -> np.ndarray:
+    """At most one book per series, ``k`` in all: (k',) int64, in the ranking's order.
+
+    Each series is shown once, at the place of its best-ranked book, as the next volume the reader
+    has not given (:meth:`BookFacts.next_volume`); books in no series are kept as ranked.
+    """
+    favourites = set(books[signal > 0].tolist())
+    given = set(books.tolist())
+    depth = k * SERIES_DEPTH
+    while True:
+        ranked = top_k_reader(scores.copy(), books, depth)
+        shown: list[int] = []
+        taken = set(given)
+        series_seen: set[str] = set()
+        for book in ranked.tolist():
+            key = facts.series_key[book]
+            if key is not None:
+                if key in series_seen:
+                    continue
+                series_seen.add(key)
+                book = facts.next_volume(book, favourites, taken)
+            if book in taken:
+                continue
+            taken.add(book)
+            shown.append(book)
+            if len(shown) == k:
+                return np.asarray(shown, dtype=np.int64)
+        if len(ranked) < depth:  # every book has been looked at
+            return np.asarray(shown, dtype=np.int64)
+        depth *= 4
+
+
+def ranked_input(favourites: Sequence[int], disliked: Sequence[int] = ()) -> ReaderInput:
+    """A :class:`ReaderInput` from index lists (a convenience for tests and benches)."""
+    return ReaderInput(np.asarray(favourites, dtype=np.int64), np.asarray(disliked, dtype=np.int64))
