@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load clean help
+.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-titles clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -87,7 +87,7 @@ monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
 	$(PY) -m streamlit run monitoring/app.py --server.port $(MONITORING_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-bench: bench-train bench-api bench-model bench-dashboard bench-load  ## Every benchmark
+bench: bench-train bench-api bench-model bench-dashboard bench-load bench-titles  ## Every benchmark
 
 train-spark: $(SPARK_STAMP)  ## ALS on Spark MLlib (READCRUMBS_SPARK_MASTER, default local[*]) -> evaluate -> register
 	$(PY) -m experiments.spark_als
@@ -107,6 +107,10 @@ bench-model: $(STAMP)  ## The in-process model path (3 favourites, k = 10, reaso
 BENCH_LOAD_ARGS ?=
 bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered
 	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
+
+BENCH_TITLES_ARGS ?=
+bench-titles: $(STAMP)  ## Title resolution on a seeded labelled set: right/wrong/unknown and latency per form
+	$(PY) -m bench.titles $(BENCH_TITLES_ARGS)
 
 bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predictions
 	$(PY) -m bench.dashboard

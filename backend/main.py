@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.routes import admin, books, feedback, health, metrics, predict, random
+from backend.api.routes import admin, books, feedback, genres, health, metrics, predict, random
 from backend.errors import install_error_handlers
 from backend.metrics import Metrics
 from backend.middleware import BodySizeLimit, RequestMetrics
@@ -53,7 +53,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
-    for module in (health, predict, feedback, random, books, metrics, admin):
+    for module in (health, predict, feedback, random, books, genres, metrics, admin):
         app.include_router(module.router)
     install_error_handlers(app)
     # Added innermost first: CORS wraps metrics, which wraps the rate limit, which wraps the body

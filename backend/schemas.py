@@ -67,8 +67,17 @@ class ResolvedItem(BaseModel):
     item: StrictInt | str
     book_id: int
     title: str
-    match: Literal["exact", "normalized", "book_id", "fuzzy"]
-    confidence: float = Field(description="100 except for fuzzy matches (rapidfuzz score, 0..100).")
+    match: Literal[
+        "book_id", "exact", "normalized", "original", "main_title", "by_author", "series", "partial", "fuzzy"
+    ] = Field(
+        description="The resolution step that found the book: book_id, exact title, normalized title, "
+        "original title, main title (without subtitle), title by author, series shorthand "
+        "('hunger games 2'), partial title (its first words), or fuzzy (typos)."
+    )
+    confidence: float = Field(
+        description="0..100: 100 for look-ups, 95-97 for a main or partial title or a series acronym, "
+        "the similarity score where typos were tolerated."
+    )
 
 
 class RecommendedBook(BaseModel):
@@ -181,10 +190,26 @@ class BookPublic(BaseModel):
 
 
 class BookSearchResponse(BaseModel):
-    """Books matching a query: title prefix first, then word prefix, then fuzzy; popular first."""
+    """Books matching a query, best first: the book the query names (as /predict would resolve it),
+    then titles starting with it, then books holding all its words (typos allowed); best known first."""
 
     query: str
     books: list[BookPublic]
+
+
+class GenrePublic(BaseModel):
+    """One genre and how many books carry it."""
+
+    name: str = Field(description="The genre, as Goodreads shelves write it ('science-fiction').")
+    books: int = Field(description="Books of the catalogue that list this genre among their top five.")
+
+
+class GenresResponse(BaseModel):
+    """The catalogue's genres, most books first (then by name): goodbooks' tags without the
+    shelves that are no genre ('to-read', 'owned', years, formats, authors, series), synonyms
+    merged ('sci-fi' and 'scifi' count as 'science-fiction')."""
+
+    genres: list[GenrePublic]
 
 
 class RandomPredictionPublic(BaseModel):

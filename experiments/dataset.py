@@ -30,6 +30,7 @@ CATALOGUE_COLUMNS: dict[str, str] = {
     "book_id": "int64, the dataset's book_id (books.csv)",
     "title": "str, as in books.csv",
     "title_norm": "str, readcrumbs.text.normalize_title(title)",
+    "original_title": "str, the title of the first edition (books.csv; may be empty)",
     "authors": "str, comma-separated as in books.csv",
     "year": "Int64 (nullable), original publication year",
     "average_rating": "float64, 1..5",

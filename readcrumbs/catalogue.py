@@ -1,55 +1,44 @@
-"""The book catalogue as readers name it: title resolution, suggestions and search.
+"""The book catalogue as readers name it: books by id, title resolution, suggestions and search.
 
 Built once per model version from the bundle's catalogue table (columns as in
 ``experiments/dataset.py``), so titles and book_ids always agree with what the model indexes.
+The title understanding lives in :mod:`readcrumbs.titles` (its resolver's docstring lists the
+resolution steps); this module turns its book positions into :class:`Book` values.
 
-Resolving what a reader typed (an ``item``) tries, in order, and stops at the first hit:
+A JSON integer is a book_id; anything else is resolved as a title first and, when it is only
+digits and no title, as a book_id. A title that several books share resolves to the best
+known one (:attr:`Book.rank_key`: ratings count, then likes in training, then the lower
+book_id), with the others as alternatives. Every key is normalized when the catalogue is
+built: the dict steps cost one normalisation of what was typed, and the fuzzy steps score a few
+dozen trigram candidates.
 
-1. ``exact``: the title exactly as in the catalogue;
-2. ``normalized``: :func:`~readcrumbs.text.normalize_title` of the title (case, accents,
-   punctuation, a leading article), then the same without a trailing series note such as
-   ``(Harry Potter, #1)``, because readers seldom type it;
-3. ``book_id``: a JSON integer, or a string of digits that is no title, as a book_id;
-4. ``fuzzy``: the closest normalized title by rapidfuzz's ``token_sort_ratio`` at or above the
-   confidence threshold (0..100), which absorbs typos and swapped words but not a missing half.
-
-A title that several books share resolves to the most popular one (likes in the training data,
-then ratings count, then the lower book_id). Steps 1–3 are dict lookups; only misses pay for
-step 4.
+No pandas here (the serving image drops it): :meth:`Catalogue.from_columns` takes plain column
+sequences; :meth:`Catalogue.from_frame` reads them out of any DataFrame.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from readcrumbs.errors import UnknownBook
 from readcrumbs.text import normalize_title
+from readcrumbs.titles.keys import BookKeys
+from readcrumbs.titles.resolver import DEFAULT_FUZZY_THRESHOLD, Found, MatchKind, TitleResolver
+from readcrumbs.titles.search import TitleSearch
 
-DEFAULT_FUZZY_THRESHOLD = 85.0
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEFAULT_FUZZY_THRESHOLD", "Book", "Catalogue", "Match", "MatchKind", "Resolution"]
+
 # Suggestions may be looser than resolution: they are shown, never acted on.
 SUGGESTION_THRESHOLD = 60.0
-SEARCH_FUZZY_THRESHOLD = 80.0
-# Fuzzy search on one or two letters matches nearly everything; prefixes serve them better.
-SEARCH_FUZZY_MIN_CHARS = 3
-# A trailing parenthesised note: goodbooks titles carry the series there, "(Dune Chronicles, #1)".
-_SERIES_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
-
-
-class MatchKind(StrEnum):
-    """How an item was resolved to a book."""
-
-    EXACT = "exact"
-    NORMALIZED = "normalized"
-    BOOK_ID = "book_id"
-    FUZZY = "fuzzy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +56,30 @@ class Book:
     genres: tuple[str, ...]
     popularity: int
     popularity_pct: float
+    original_title: str = ""
 
     @property
     def rank_key(self) -> tuple[int, int, int]:
-        """Larger is more popular: likes, then ratings count, then the lower book_id."""
-        return (self.popularity, self.ratings_count, -self.book_id)
+        """Larger is better known: ratings count, then likes in training, then the lower book_id.
+
+        Which of several books a reader means is a question of how many people know each:
+        Goodreads' ratings count measures that on millions of readers, while the training likes
+        (``popularity``) count a sample of them (about 90 ratings per book in the mirror we
+        train on, where "Twilight (The Mediator, #6)" has more likes than "Twilight (Twilight, #1)").
+        """
+        return (self.ratings_count, self.popularity, -self.book_id)
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """An item resolved to a book; ``confidence`` is 100 except for fuzzy matches (0..100)."""
+    """An item resolved to a book: how (``kind``), how surely (``confidence``, 0..100), and the
+    other books the same text could have meant (``alternatives``, most popular first)."""
 
     item: str | int
     book: Book
     kind: MatchKind
     confidence: float
+    alternatives: tuple[Book, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,85 +95,51 @@ class Resolution:
         return list(dict.fromkeys(match.book.book_id for match in self.matches))
 
 
-def series_stripped(title_norm: str, title: str) -> str | None:
-    """The normalized title without its trailing parenthesised note, or None when it has none."""
-    if not _SERIES_NOTE.search(title):
-        return None
-    short = normalize_title(_SERIES_NOTE.sub("", title))
-    return short if short and short != title_norm else None
-
-
-def _most_popular(index: dict[str, Book], key: str, book: Book) -> None:
-    current = index.get(key)
-    if current is None or book.rank_key > current.rank_key:
-        index[key] = book
-
-
 class Catalogue:
-    """Books by id and by title, with fuzzy resolution, suggestions and search.
+    """Books by id and by title, with resolution, suggestions, search and genre counts.
 
-    ``fuzzy_threshold``: minimum rapidfuzz score (0..100) for a fuzzy title match.
+    ``fuzzy_threshold``: minimum rapidfuzz score (0..100) for a match that tolerates typos.
     """
 
-    def __init__(
-        self,
-        books: Iterable[Book],
-        fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD,
-        *,
-        title_norms: Sequence[str] | None = None,
-    ) -> None:
-        """``title_norms``: :func:`normalize_title` of each book's title, in order, when already
-        known (the catalogue's ``title_norm`` column), to save recomputing them."""
-        if not 0.0 <= fuzzy_threshold <= 100.0:
-            raise ValueError(f"fuzzy_threshold must be within 0..100, got {fuzzy_threshold}")
-        self.fuzzy_threshold = fuzzy_threshold
-        books = list(books)
-        if title_norms is None:
-            title_norms = [normalize_title(book.title) for book in books]
-        elif len(title_norms) != len(books):
-            raise ValueError(f"{len(title_norms)} normalized titles for {len(books)} books")
-        self._by_id: dict[int, Book] = {}
-        self._by_title: dict[str, Book] = {}
-        self._by_norm: dict[str, Book] = {}
-        self._by_short_norm: dict[str, Book] = {}
-        norm_of: dict[int, str] = {}
-        for book, norm in zip(books, title_norms, strict=True):
-            self._by_id[book.book_id] = book
-            norm_of[book.book_id] = norm
-            _most_popular(self._by_title, book.title, book)
-            _most_popular(self._by_norm, norm, book)
-            short = series_stripped(norm, book.title)
-            if short is not None:
-                _most_popular(self._by_short_norm, short, book)
-        # Fuzzy candidates: every distinct normalized key, each standing for its most popular book.
-        fuzzy_index = dict(self._by_short_norm)
-        fuzzy_index.update(self._by_norm)
-        self._fuzzy_keys = list(fuzzy_index)
-        self._fuzzy_books = list(fuzzy_index.values())
-        # Most popular first, so prefix search needs no sort and early exit keeps the best.
-        self._ranked = sorted(self._by_id.values(), key=lambda book: book.rank_key, reverse=True)
-        self._ranked_titles = [" " + norm_of[book.book_id] for book in self._ranked]
-        authors_norm: dict[str, str] = {}  # many books share their authors
-        for book in self._ranked:
-            if book.authors not in authors_norm:
-                authors_norm[book.authors] = " " + normalize_title(book.authors)
-        self._ranked_authors = [authors_norm[book.authors] for book in self._ranked]
+    def __init__(self, books: Iterable[Book], fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD) -> None:
+        self.books = list(books)
+        self._by_id: dict[int, Book] = {book.book_id: book for book in self.books}
+        popular_first = sorted(range(len(self.books)), key=lambda p: self.books[p].rank_key, reverse=True)
+        rank = [0] * len(self.books)  # (n_books,) 0 for the most popular book
+        for order, position in enumerate(popular_first):
+            rank[position] = order
+        titles = [book.title for book in self.books]
+        authors = [book.authors for book in self.books]
+        keys = BookKeys.build(titles, [book.original_title for book in self.books], authors, rank)
+        self._resolver = TitleResolver(keys, fuzzy_threshold)
+        self._search = TitleSearch(self._resolver)
+        counts = Counter(genre for book in self.books for genre in book.genres)
+        self._genres = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+
+    @property
+    def fuzzy_threshold(self) -> float:
+        """Minimum rapidfuzz score (0..100) for a match that tolerates typos."""
+        return self._resolver.fuzzy_threshold
+
+    @classmethod
+    def from_columns(
+        cls, columns: Mapping[str, Sequence[Any]], fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
+    ) -> Catalogue:
+        """A catalogue from column sequences named as ``experiments/dataset.py``'s CATALOGUE_COLUMNS.
+
+        Only ``book_id`` and ``title`` are required; a missing value (None, NaN, pandas' NA)
+        reads as absent.
+        """
+        n_rows = len(columns["book_id"])
+        values = [columns[name] if name in columns else [None] * n_rows for name in _BOOK_COLUMNS]
+        return cls((_book_from_values(*row) for row in zip(*values, strict=True)), fuzzy_threshold)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD) -> Catalogue:
-        """A catalogue from a table with the columns of ``experiments/dataset.py``'s CATALOGUE_COLUMNS.
-
-        Only ``book_id`` and ``title`` are required; a ``title_norm`` column is trusted as
-        :func:`normalize_title` of ``title`` (the data stage writes it so).
-        """
-        n_rows = len(frame)
+        """A catalogue from a DataFrame with the columns of :meth:`from_columns`."""
         # Column lists, not DataFrame.to_dict("records"): 10k rows in ~20 ms instead of ~500 ms.
-        columns = {
-            name: frame[name].tolist() if name in frame.columns else [None] * n_rows for name in _BOOK_COLUMNS
-        }
-        books = [_book_from_values(*values) for values in zip(*columns.values(), strict=True)]
-        title_norms = [str(norm) for norm in frame["title_norm"]] if "title_norm" in frame.columns else None
-        return cls(books, fuzzy_threshold, title_norms=title_norms)
+        columns = {name: frame[name].tolist() for name in _BOOK_COLUMNS if name in frame.columns}
+        return cls.from_columns(columns, fuzzy_threshold)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -194,47 +158,37 @@ class Catalogue:
             raise UnknownBook(f"no book with book_id {book_id} in the catalogue")
         return book
 
+    def genres(self) -> list[tuple[str, int]]:
+        """Every genre with the number of books that carry it, most books first (then by name)."""
+        return list(self._genres)
+
     # -- resolution ---------------------------------------------------------------------------
     def match(self, item: str | int, *, fuzzy: bool = True) -> Match | None:
-        """Resolve one item (a title or a book_id) as the module docstring describes, or None.
+        """Resolve one item (a title or a book_id), or None when nothing matches surely enough.
 
-        ``fuzzy=False`` skips the last step."""
+        ``fuzzy=False`` keeps to the dict look-ups (no step that scores candidates)."""
         if isinstance(item, int):
             book = self._by_id.get(item)
             return Match(item, book, MatchKind.BOOK_ID, 100.0) if book is not None else None
-        book = self._by_title.get(item)
-        if book is not None:
-            return Match(item, book, MatchKind.EXACT, 100.0)
-        norm = normalize_title(item)
-        if not norm:
-            return None
-        book = self._by_norm.get(norm) or self._by_short_norm.get(norm)
-        if book is not None:
-            return Match(item, book, MatchKind.NORMALIZED, 100.0)
-        if norm.isdecimal():
-            book = self._by_id.get(int(norm))
+        found = self._resolver.resolve(item, fuzzy=fuzzy)
+        if found is not None:
+            return self._match(item, found)
+        digits = item.strip()
+        if digits.isdecimal():
+            book = self._by_id.get(int(digits))
             if book is not None:
                 return Match(item, book, MatchKind.BOOK_ID, 100.0)
-        return self._fuzzy_match(item, norm) if fuzzy else None
+        return None
 
-    def _fuzzy_match(self, item: str, norm: str) -> Match | None:
-        candidates = process.extract(
-            norm,
-            self._fuzzy_keys,
-            scorer=fuzz.token_sort_ratio,
-            score_cutoff=self.fuzzy_threshold,
-            limit=5,
-        )
-        if not candidates:
-            return None
-        _, score, index = max(candidates, key=lambda c: (c[1], self._fuzzy_books[c[2]].rank_key))
-        return Match(item, self._fuzzy_books[index], MatchKind.FUZZY, float(score))
+    def _match(self, item: str | int, found: Found) -> Match:
+        alternatives = tuple(self.books[position] for position in found.alternatives)
+        return Match(item, self.books[found.position], found.kind, found.confidence, alternatives)
 
     def resolve(self, items: Sequence[str | int], max_fuzzy: int | None = None) -> Resolution:
         """Resolve every item; the unknown ones are kept as given, in input order.
 
-        ``max_fuzzy`` bounds the fuzzy look-ups (a few ms each on 10k books) one call may make:
-        items past that many misses are resolved by the dict steps only.
+        ``max_fuzzy`` bounds how many items one call may resolve past the dict look-ups (each
+        scores a few dozen candidates, tens of µs); the rest get the dict look-ups only.
         """
         matches: list[Match] = []
         unknown: list[str | int] = []
@@ -245,64 +199,33 @@ class Catalogue:
                 unknown.append(item)
             else:
                 matches.append(found)
-            if isinstance(item, str) and (found is None or found.kind is MatchKind.FUZZY):
-                fuzzy_left -= 1  # this item paid (or would have paid) for a fuzzy scan
+            if isinstance(item, str) and (found is None or found.kind in _SCORED_KINDS):
+                fuzzy_left -= 1  # this item paid (or would have paid) for candidate scoring
         return Resolution(matches, unknown)
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Up to ``limit`` titles close to ``text``, closest first (popularity breaks ties)."""
         norm = normalize_title(text)
-        if not norm:
+        if not norm or limit < 1:
             return []
-        candidates = process.extract(
-            norm,
-            self._fuzzy_keys,
-            scorer=fuzz.WRatio,
-            score_cutoff=SUGGESTION_THRESHOLD,
-            limit=limit * 3,
-        )
-        ranked = sorted(candidates, key=lambda c: (c[1], self._fuzzy_books[c[2]].rank_key), reverse=True)
-        titles = dict.fromkeys(self._fuzzy_books[index].title for _, _, index in ranked)
-        return list(titles)[:limit]
+        resolver = self._resolver
+        best: dict[int, float] = {}
+        for index in resolver.names.candidates(norm):
+            score = fuzz.WRatio(norm, resolver.names.names[index])
+            if score >= SUGGESTION_THRESHOLD:
+                for position in resolver.keys.sorted_positions[index]:
+                    best[position] = max(score, best.get(position, 0.0))
+        ranked = sorted(best, key=lambda p: (-best[p], resolver.keys.rank[p]))
+        return list(dict.fromkeys(self.books[position].title for position in ranked))[:limit]
 
     # -- search -------------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10) -> list[Book]:
-        """Books whose title or authors match ``query``, best tier first, most popular first within.
+        """Books for a search-box query, best first (see :mod:`readcrumbs.titles.search`)."""
+        return [self.books[position] for position in self._search.search(query, limit)]
 
-        Tiers: the title starts with the query; a word of the title or of the authors starts with
-        it; then, only to fill up to ``limit``, fuzzy matches (``partial_ratio`` ≥ 80: the query
-        close to some part of the title or authors) for queries of 3 characters or more.
-        """
-        norm = normalize_title(query)
-        if not norm or limit < 1:
-            return []
-        title_prefix: list[Book] = []
-        word_prefix: list[Book] = []
-        # Keys carry a leading space, so " " + query matches at the start of any word.
-        word = " " + norm
-        for book, title, authors in zip(self._ranked, self._ranked_titles, self._ranked_authors, strict=True):
-            if title.startswith(word):
-                title_prefix.append(book)
-                if len(title_prefix) >= limit:
-                    break
-            elif len(word_prefix) < limit and (word in title or word in authors):
-                word_prefix.append(book)
-        found = list(dict.fromkeys([*title_prefix, *word_prefix]))[:limit]
-        if len(found) < limit and len(norm) >= SEARCH_FUZZY_MIN_CHARS:
-            found = [*found, *self._fuzzy_search(norm, limit - len(found), set(found))]
-        return found
 
-    def _fuzzy_search(self, norm: str, limit: int, exclude: set[Book]) -> list[Book]:
-        scores: dict[int, float] = {}
-        for choices in (self._ranked_titles, self._ranked_authors):
-            for _, score, index in process.extract(
-                norm, choices, scorer=fuzz.partial_ratio, score_cutoff=SEARCH_FUZZY_THRESHOLD, limit=limit * 4
-            ):
-                scores[index] = max(score, scores.get(index, 0.0))
-        # ``_ranked`` is popularity order, so sorting the indices ranks by popularity.
-        books = (self._ranked[index] for index in sorted(scores))
-        return [book for book in books if book not in exclude][:limit]
-
+# Kinds that may have scored candidates (and so count against ``max_fuzzy``).
+_SCORED_KINDS = frozenset({MatchKind.BY_AUTHOR, MatchKind.SERIES, MatchKind.FUZZY})
 
 _BOOK_COLUMNS = (
     "book_id",
@@ -316,6 +239,7 @@ _BOOK_COLUMNS = (
     "genres",
     "popularity",
     "popularity_pct",
+    "original_title",
 )
 
 
@@ -331,6 +255,7 @@ def _book_from_values(
     genres: Any,
     popularity: Any,
     popularity_pct: Any,
+    original_title: Any,
 ) -> Book:
     """One Book from the values of :data:`_BOOK_COLUMNS`, in that order (None where absent)."""
     return Book(
@@ -345,11 +270,15 @@ def _book_from_values(
         genres=tuple(str(genre) for genre in _sequence(genres)),
         popularity=_optional_int(popularity) or 0,
         popularity_pct=_optional_float(popularity_pct) or 0.0,
+        original_title=_text(original_title),
     )
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    # pandas' NA without importing pandas: its type is named NAType.
+    return (
+        value is None or type(value).__name__ == "NAType" or (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _text(value: Any) -> str:

@@ -9,13 +9,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from experiments.data.genres import is_genre
+from experiments.data.genres import canonical_genre, shelf_names_of
 from experiments.dataset import CATALOGUE_COLUMNS
 from readcrumbs.text import normalize_title
 
 MAX_GENRES = 5
 # Bump when the way a dataset is built changes, so old versions are not reused by mistake.
-DATA_FORMAT = 2  # 2: training_signal.parquet (ratings >= the training threshold)
+# 2: training_signal.parquet (ratings >= the training threshold); 3: original_title, genres
+# without author and series shelves, genre synonyms merged.
+DATA_FORMAT = 3
 VERSION_CHARS = 12
 
 
@@ -45,6 +47,7 @@ def build_catalogue(books: pd.DataFrame, book_tags: pd.DataFrame, tags: pd.DataF
             "book_id": books["book_id"].astype(np.int64),
             "title": books["title"].astype("str"),
             "title_norm": books["title"].map(normalize_title).astype("str"),
+            "original_title": _text_column(books, "original_title"),
             "authors": books["authors"].astype("str"),
             "year": books["original_publication_year"].astype("Int64"),
             "average_rating": books["average_rating"].astype(np.float64),
@@ -53,29 +56,65 @@ def build_catalogue(books: pd.DataFrame, book_tags: pd.DataFrame, tags: pd.DataF
             "small_image_url": books["small_image_url"].astype("str"),
         }
     )
-    genres = top_genres(book_tags, tags)
+    not_genres = shelf_names_of(books["title"].astype("str"), books["authors"].astype("str"))
+    genres = top_genres(book_tags, tags, not_genres=not_genres)
     catalogue["genres"] = [genres.get(book_id, []) for book_id in catalogue["book_id"]]
     catalogue["popularity"] = np.zeros(len(catalogue), dtype=np.int64)
     catalogue["popularity_pct"] = np.zeros(len(catalogue), dtype=np.float64)
     return catalogue.sort_values("book_id", kind="stable").reset_index(drop=True)[list(CATALOGUE_COLUMNS)]
 
 
-def top_genres(book_tags: pd.DataFrame, tags: pd.DataFrame, limit: int = MAX_GENRES) -> dict[int, list[str]]:
-    """book_id → its ``limit`` most used genre shelves, most used first (ties by name)."""
-    genres = tags[tags["tag_name"].map(is_genre).astype(bool)].sort_values("tag_name", kind="stable")
-    # Sorting a million rows on integers is several times faster than on names.
-    name_rank = pd.Series(np.arange(len(genres)), index=genres["tag_id"].to_numpy())
-    shelved = book_tags[book_tags["tag_id"].isin(genres["tag_id"]) & (book_tags["count"] > 0)]
-    ranks = shelved["tag_id"].map(name_rank).to_numpy()
-    order = np.lexsort((ranks, -shelved["count"].to_numpy(), shelved["book_id"].to_numpy()))
-    best = shelved.iloc[order].groupby("book_id", sort=False).head(limit)
-    names = best["tag_id"].map(pd.Series(genres["tag_name"].to_numpy(), index=genres["tag_id"].to_numpy()))
+def top_genres(
+    book_tags: pd.DataFrame,
+    tags: pd.DataFrame,
+    limit: int = MAX_GENRES,
+    *,
+    not_genres: frozenset[str] = frozenset(),
+) -> dict[int, list[str]]:
+    """book_id → its ``limit`` most used genres, most used first (ties by name).
+
+    Shelves are read as :func:`~experiments.data.genres.canonical_genre` reads them: non-genre
+    shelves and ``not_genres`` (author and series shelves) skipped, synonyms merged, the counts of
+    merged shelves added up per book.
+    """
+    genre_of_tag = tags["tag_name"].astype("str").map(canonical_genre)
+    keep = genre_of_tag.notna() & ~genre_of_tag.isin(not_genres)
+    names = sorted(set(genre_of_tag[keep]))
+    # Genres as integers in name order: sorting a million rows on integers beats sorting names.
+    genre_ids = pd.Series(
+        genre_of_tag[keep].map({name: index for index, name in enumerate(names)}).to_numpy(),
+        index=tags["tag_id"][keep].to_numpy(),
+    )
+    shelved = book_tags[book_tags["tag_id"].isin(genre_ids.index) & (book_tags["count"] > 0)]
+    summed = (
+        pd.DataFrame(
+            {
+                "book_id": shelved["book_id"].to_numpy(dtype=np.int64),
+                "genre": shelved["tag_id"].map(genre_ids).to_numpy(dtype=np.int64),
+                "count": shelved["count"].to_numpy(dtype=np.int64),
+            }
+        )
+        .groupby(["book_id", "genre"], sort=False)["count"]
+        .sum()
+        .reset_index()
+    )
+    # By book, then most used first, then by name.
+    order = np.lexsort((summed["genre"], -summed["count"].to_numpy(), summed["book_id"]))
+    best = summed.iloc[order].groupby("book_id", sort=False).head(limit)
+    genre_names = np.asarray(names, dtype=object)[best["genre"].to_numpy()]
     # Rows are grouped by book already: cut the names where the book changes.
     book_ids, starts = np.unique(best["book_id"].to_numpy(dtype=np.int64), return_index=True)
-    lists = np.split(names.to_numpy(dtype=object), starts[1:])
+    lists = np.split(genre_names, starts[1:])
     return {
         int(book_id): [str(name) for name in group] for book_id, group in zip(book_ids, lists, strict=True)
     }
+
+
+def _text_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A text column, '' where missing (the whole column when the source lacks it)."""
+    if column not in frame.columns:
+        return pd.Series([""] * len(frame), index=frame.index, dtype="str")
+    return frame[column].fillna("").astype("str")
 
 
 def add_popularity(catalogue: pd.DataFrame, interactions: pd.DataFrame, heldout_users: np.ndarray) -> None:

@@ -38,6 +38,7 @@ BOOKS = TableSpec(
     file="books.csv",
     required=("book_id", "goodreads_book_id", "title", "authors"),
     optional=(
+        "original_title",
         "original_publication_year",
         "average_rating",
         "ratings_count",

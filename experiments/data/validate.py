@@ -57,7 +57,7 @@ class ValidTables:
     - ``ratings``: user_id, book_id, rating — int64, one row per (user_id, book_id);
     - ``books``: book_id, goodreads_book_id int64 (unique), title, authors str,
       original_publication_year Int64 (nullable), average_rating float64, ratings_count int64,
-      image_url, small_image_url str (may be empty); sorted by book_id;
+      original_title, image_url, small_image_url str (may be empty); sorted by book_id;
     - ``book_tags``: book_id, tag_id, count — int64, counts ≥ 0, one row per (book_id, tag_id);
     - ``tags``: tag_id int64 (unique), tag_name str.
     """
@@ -181,7 +181,7 @@ def _book_details(books: pd.DataFrame, warnings: list[DataWarning]) -> pd.DataFr
     )
     count = pd.to_numeric(_optional(books, "ratings_count"), errors="coerce")
     details["ratings_count"] = count.fillna(0).astype(np.int64)
-    for column in ("image_url", "small_image_url"):
+    for column in ("original_title", "image_url", "small_image_url"):
         details[column] = _optional(books, column).fillna("").astype("str")
     return details
 

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from readcrumbs.catalogue import Catalogue, MatchKind, series_stripped
+from readcrumbs.catalogue import Catalogue, MatchKind
 from readcrumbs.errors import UnknownBook
-from readcrumbs.text import normalize_title
 from tests.backend.tiny import tiny_catalogue
 
 
@@ -78,13 +77,21 @@ def test_ambiguous_title_picks_the_most_popular_book(catalogue):
     assert resolved_id(catalogue, "rebecca") == most_popular
 
 
-def test_ambiguity_follows_popularity_not_row_order():
+def test_ambiguity_follows_ratings_count_not_row_order():
     frame = tiny_catalogue()
     rebecca = frame["title"] == "Rebecca"
-    frame.loc[rebecca, "popularity"] = frame.loc[rebecca, "popularity"].to_numpy()[::-1]
+    frame.loc[rebecca, "ratings_count"] = frame.loc[rebecca, "ratings_count"].to_numpy()[::-1]
     flipped = Catalogue.from_frame(frame)
-    most_popular = int(frame[rebecca].sort_values("popularity", ascending=False)["book_id"].iloc[0])
-    assert resolved_id(flipped, "Rebecca") == most_popular
+    best_known = int(frame[rebecca].sort_values("ratings_count", ascending=False)["book_id"].iloc[0])
+    assert resolved_id(flipped, "Rebecca") == best_known
+
+
+def test_likes_break_a_ratings_count_tie():
+    frame = tiny_catalogue()
+    rebecca = frame["title"] == "Rebecca"
+    frame.loc[rebecca, "ratings_count"] = 1000
+    most_liked = int(frame[rebecca].sort_values("popularity", ascending=False)["book_id"].iloc[0])
+    assert resolved_id(Catalogue.from_frame(frame), "Rebecca") == most_liked
 
 
 def test_book_ids_resolve_as_numbers_and_digit_strings(catalogue):
@@ -185,12 +192,6 @@ def test_from_frame_tolerates_absent_optional_columns():
 def test_threshold_outside_0_100_is_refused():
     with pytest.raises(ValueError, match=r"0\.\.100"):
         Catalogue([], fuzzy_threshold=120.0)
-
-
-def test_series_stripped():
-    title = "Dune (Dune Chronicles, #1)"
-    assert series_stripped(normalize_title(title), title) == "dune"
-    assert series_stripped("emma", "Emma") is None
 
 
 def test_fuzzy_look_ups_per_call_can_be_capped(catalogue):

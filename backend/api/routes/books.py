@@ -16,10 +16,17 @@ router = APIRouter(prefix="/books", tags=["books"])
 @router.get("/search", response_model=BookSearchResponse)
 def search_books(
     state: ServingDep,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="Part of a title or author.")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="A title as typed, part of one, or author and title words.",
+        ),
+    ],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> BookSearchResponse:
-    """Books by title prefix, then word prefix (title or authors), then fuzzy match; popular first."""
+    """Books for a query: the book it names (as /predict reads it), title prefixes, then all words."""
     books = state.catalogue.search(q, limit)
     return BookSearchResponse(query=q, books=[BookPublic.from_book(book) for book in books])
 

@@ -119,3 +119,35 @@ def test_the_version_changes_with_the_content(tables: ValidTables) -> None:
     assert data_version(likes.iloc[1:].reset_index(drop=True), catalogue, heldout, PARAMETERS) != version
     assert data_version(likes, renamed, heldout, PARAMETERS) != version
     assert data_version(likes, catalogue, np.array([1, 3]), PARAMETERS) != version
+
+
+def test_genres_merge_synonyms_and_skip_author_and_series_shelves() -> None:
+    tags = pd.DataFrame(
+        {
+            "tag_id": np.arange(6),
+            "tag_name": ["sci-fi", "science-fiction", "scifi", "stephen-king", "discworld", "horror"],
+        }
+    )
+    book_tags = pd.DataFrame({"book_id": 1, "tag_id": np.arange(6), "count": [10, 20, 5, 100, 90, 30]})
+
+    genres = top_genres(book_tags, tags, not_genres=frozenset({"stephen-king", "discworld"}))
+
+    # sci-fi 10 + science-fiction 20 + scifi 5 = 35 beats horror's 30; the author and series go.
+    assert genres[1] == ["science-fiction", "horror"]
+
+
+def test_the_catalogue_keeps_the_original_title(goodbooks: WriteGoodbooks, tmp_path: Path) -> None:
+    folder = goodbooks()
+    books = pd.read_csv(folder / "books.csv")
+    books.insert(4, "original_title", ["The First", None, "", "Fourth", "Fifth", "Sixth"])
+    books.to_csv(folder / "books.csv", index=False)
+    tables = validate(read_source(str(folder), tmp_path / "downloads"))
+
+    catalogue = build_catalogue(tables.books, tables.book_tags, tables.tags)
+
+    assert catalogue["original_title"].tolist()[:4] == ["The First", "", "", "Fourth"]
+
+
+def test_a_source_without_original_titles_gives_empty_ones(tables: ValidTables) -> None:
+    catalogue = build_catalogue(tables.books, tables.book_tags, tables.tags)
+    assert catalogue["original_title"].tolist() == [""] * len(catalogue)

@@ -56,3 +56,16 @@ def test_unknown_book_is_404(client):
 
 def test_non_numeric_book_id_is_422(client):
     assert client.get("/books/emma").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("q", "book_id"),
+    [
+        ("farenheit", 14),  # a typo
+        ("bradbury fahrenheit", 14),  # author then title words
+        ("orwel farm", 12),  # typos in both
+    ],
+)
+def test_search_understands_titles_as_typed(client, q, book_id):
+    books = client.get("/books/search", params={"q": q}).json()["books"]
+    assert books and books[0]["book_id"] == book_id

@@ -1,0 +1,167 @@
+"""Every name a book answers to, normalized once when the catalogue is built.
+
+A key maps to the positions of the books that have it, most popular first, so a look-up is one
+dict access and an ambiguous key resolves to its most popular book with the rest as alternatives.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from readcrumbs.series import parse_series
+from readcrumbs.text import acronym, main_title, normalize_title, strip_note
+
+Positions = tuple[int, ...]
+_VOLUME_RANGE = re.compile(r"#\s*\d+(?:\.\d+)?\s*[-–&,]\s*#?\d")
+
+
+def _ranked(groups: dict[str, list[int]], rank: Sequence[int]) -> dict[str, Positions]:
+    """Each group's positions, most popular (lowest rank) first."""
+    return {key: tuple(sorted(set(positions), key=rank.__getitem__)) for key, positions in groups.items()}
+
+
+@dataclass(frozen=True)
+class BookKeys:
+    """The look-up tables of a catalogue; ``rank[position]`` is 0 for the most popular book.
+
+    ``titles``: exact titles; ``normalized``: :func:`normalize_title` of the title and of the
+    title without its series note; ``original``: of goodbooks' ``original_title``; ``main``: of
+    the title before its subtitle; ``series``: (series key, volume) → books; ``series_names``:
+    a series key or its acronym ("lotr") → series keys; ``authors``: a normalized author name or
+    surname → books. Per position: ``names``, the book's normalized title, short title and
+    original title; ``main_names``, its main title ('' when it has no subtitle); ``full_names``,
+    its normalized title; ``author_names``, its normalized authors. ``sorted_names`` holds every
+    name and main title once, sorted, with ``sorted_positions`` the books answering to each.
+    """
+
+    rank: Sequence[int]
+    titles: dict[str, Positions]
+    normalized: dict[str, Positions]
+    original: dict[str, Positions]
+    main: dict[str, Positions]
+    series: dict[tuple[str, float], Positions]
+    series_names: dict[str, tuple[str, ...]]
+    authors: dict[str, Positions]
+    names: list[tuple[str, ...]]
+    main_names: list[str]
+    full_names: list[str]
+    author_names: list[str]
+    sorted_names: list[str]
+    sorted_positions: list[Positions]
+
+    @classmethod
+    def build(
+        cls,
+        titles: Sequence[str],
+        original_titles: Sequence[str],
+        authors: Sequence[str],
+        rank: Sequence[int],
+    ) -> BookKeys:
+        """Keys of n books: ``titles``, ``original_titles`` ('' when none), ``authors``
+        (comma-separated), ``rank`` (n,) popularity rank, 0 the most popular."""
+        exact: dict[str, list[int]] = defaultdict(list)
+        normalized: dict[str, list[int]] = defaultdict(list)
+        original: dict[str, list[int]] = defaultdict(list)
+        main: dict[str, list[int]] = defaultdict(list)
+        series: dict[tuple[str, float], list[int]] = defaultdict(list)
+        series_names: dict[str, set[str]] = defaultdict(set)
+        series_members: dict[str, set[int]] = defaultdict(set)
+        by_author: dict[str, list[int]] = defaultdict(list)
+        names: list[tuple[str, ...]] = []
+        main_names: list[str] = []
+        full_names: list[str] = []
+        author_names: list[str] = []
+        author_keys: dict[str, tuple[str, ...]] = {}  # many books share their authors
+        author_norms: dict[str, str] = {}
+        for position, (title, original_title, author_list) in enumerate(
+            zip(titles, original_titles, authors, strict=True)
+        ):
+            exact[title].append(position)
+            full, short = normalize_title(title), normalize_title(strip_note(title))
+            book_names = dict.fromkeys(key for key in (full, short) if key)
+            for key in book_names:
+                normalized[key].append(position)
+            full_names.append(full)
+            if original_title and (key := normalize_title(original_title)):
+                original[key].append(position)
+                book_names[key] = None
+            names.append(tuple(book_names))
+            main_key = normalize_title(main_title(title))
+            main_key = main_key if len(main_key) >= 2 and main_key not in book_names else ""
+            if main_key:
+                main[main_key].append(position)
+            main_names.append(main_key)
+            ref = parse_series(title)
+            # "(Harry Potter, #1-6)" is a box set, not volume 1.
+            if ref is not None and not _VOLUME_RANGE.search(title):
+                series[(ref.key, ref.volume)].append(position)
+                series_members[ref.key].add(position)
+                series_names[ref.key].add(ref.key)
+                if len(ref.key.split()) >= 2:
+                    series_names[acronym(ref.key)].add(ref.key)
+            if author_list not in author_keys:
+                author_keys[author_list] = _author_keys(author_list)
+                author_norms[author_list] = normalize_title(author_list)
+            author_names.append(author_norms[author_list])
+            for key in author_keys[author_list]:
+                by_author[key].append(position)
+        # A series' name ("Harry Potter") is also the main title of a pop-up book or two; a reader
+        # typing it means the series, which is no one book: when the series has two books or more
+        # besides those, no main title answers to it.
+        for key in list(main):
+            members = {p for series_key in series_names.get(key, ()) for p in series_members[series_key]}
+            if len(members - set(main[key])) >= 2:
+                for position in main.pop(key):
+                    main_names[position] = ""
+        every_name: dict[str, list[int]] = defaultdict(list)
+        for position, (book_names_, main_key) in enumerate(zip(names, main_names, strict=True)):
+            for key in (*book_names_, main_key) if main_key else book_names_:
+                every_name[key].append(position)
+        ranked_names = _ranked(every_name, rank)
+        sorted_names = sorted(ranked_names)
+        return cls(
+            rank=rank,
+            titles=_ranked(exact, rank),
+            normalized=_ranked(normalized, rank),
+            original=_ranked(original, rank),
+            main=_ranked(main, rank),
+            series={key: tuple(sorted(set(p), key=rank.__getitem__)) for key, p in series.items()},
+            series_names={key: tuple(sorted(value)) for key, value in series_names.items()},
+            authors=_ranked(by_author, rank),
+            names=names,
+            main_names=main_names,
+            full_names=full_names,
+            author_names=author_names,
+            sorted_names=sorted_names,
+            sorted_positions=[ranked_names[name] for name in sorted_names],
+        )
+
+    def starting_with(self, norm: str) -> Positions:
+        """Books one of whose names starts with the whole words ``norm``, most popular first."""
+        found: set[int] = set()
+        start = bisect.bisect_left(self.sorted_names, norm)
+        for index in range(start, len(self.sorted_names)):
+            name, positions = self.sorted_names[index], self.sorted_positions[index]
+            if not name.startswith(norm):
+                break
+            if len(name) == len(norm) or name[len(norm)] == " ":
+                found.update(positions)
+        return tuple(sorted(found, key=self.rank.__getitem__))
+
+
+def _author_keys(authors: str) -> tuple[str, ...]:
+    """Each author's normalized full name and surname ("frank herbert", "herbert")."""
+    keys: dict[str, None] = {}
+    for author in authors.split(","):
+        full = normalize_title(author)
+        if not full:
+            continue
+        keys[full] = None
+        words = full.split()
+        if len(words) > 1 and len(words[-1]) > 2:
+            keys[words[-1]] = None
+    return tuple(keys)

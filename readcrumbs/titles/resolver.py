@@ -1,0 +1,287 @@
+"""Resolving what a reader typed to a book, in order of confidence; the first step that finds it wins.
+
+1. ``exact``: the title exactly as in the catalogue;
+2. ``normalized``: :func:`~readcrumbs.text.normalize_title` (case, accents, punctuation, a
+   leading article), of the title or of the title without its series note;
+3. ``original``: goodbooks' ``original_title`` ("Harry Potter and the Philosopher's Stone");
+4. ``main_title``: the title before its subtitle ("Unbroken");
+5. ``book_id``: a string of digits that is no title (a JSON integer is looked up before all);
+6. ``by_author``: "<title> by <author>", "<author> - <title>" or "<title> - <author>", the title
+   matched among that author's books only (typos allowed there, the author's books are few);
+7. ``series``: series shorthand, "hunger games 2", "harry potter #1", "lotr 2", "the two towers
+   lotr 2", the series name allowed a typo ("harry poter 1");
+8. ``partial``: the first words of a title, the rest left off ("the very hungry caterpillar");
+9. ``fuzzy``: the closest name among trigram candidates, tolerating typos and a missing tail.
+
+Steps 1–5 are dict look-ups on keys normalized when the catalogue was built. Steps 1–8 report
+confidence 100 (95 for a main title, a partial title or a series acronym, whose reading is less
+certain); steps 6–9, when they had to tolerate a typo, report the rapidfuzz score (0..100), and
+below the threshold nothing is matched: wrong is worse than unknown. A key several books share
+resolves to the most popular (the lowest rank) and names the others as alternatives.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from readcrumbs.text import normalize_title
+from readcrumbs.titles.candidates import CandidateIndex
+from readcrumbs.titles.keys import BookKeys, Positions
+
+DEFAULT_FUZZY_THRESHOLD = 85.0
+# A partial title or a series acronym is a good guess, not a certainty; a main title a little better.
+GUESS_CONFIDENCE = 95.0
+MAIN_CONFIDENCE = 97.0
+MAIN_DISCOUNT = MAIN_CONFIDENCE / 100.0
+# Fuzzy scores this close are a tie.
+TIE_POINTS = 0.5
+MAX_ALTERNATIVES = 5
+# A partial title must keep at least this many words: "the lord" names nothing in particular.
+PARTIAL_MIN_WORDS = 2
+# "<title> by <author>"; the last " by " splits, so a title may contain one ("Stand by Me by ...").
+_BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<author>.+)$", re.IGNORECASE)
+_DASH = re.compile(r"^(?P<left>.+?)\s+[-–—]+\s+(?P<right>.+)$")
+# On a normalized text: "<series> 2", "<series> book 2", "<series> vol 2" ('#' is gone by then).
+_SERIES_SHORTHAND = re.compile(r"^(?P<name>.+?)\s+(?:(?:book|vol|volume|no|part)\s+)?(?P<volume>\d{1,3})$")
+
+
+class MatchKind(StrEnum):
+    """How an item was resolved to a book (the resolution step that found it)."""
+
+    BOOK_ID = "book_id"
+    EXACT = "exact"
+    NORMALIZED = "normalized"
+    ORIGINAL = "original"
+    MAIN_TITLE = "main_title"
+    BY_AUTHOR = "by_author"
+    SERIES = "series"
+    PARTIAL = "partial"
+    FUZZY = "fuzzy"
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A resolved item: the book's ``position``, how and how surely (0..100), and the other books
+    the same text could have meant (positions, most popular first)."""
+
+    position: int
+    kind: MatchKind
+    confidence: float
+    alternatives: Positions = ()
+
+
+def _found(positions: Positions, kind: MatchKind, confidence: float = 100.0) -> Found:
+    return Found(positions[0], kind, confidence, positions[1 : 1 + MAX_ALTERNATIVES])
+
+
+def typo_score(query: str, name: str) -> float:
+    """100 for the same text, less 100/(len(name) + 3) per slip, floored at 0.
+
+    Slips are edits of optimal string alignment: a letter dropped, added, replaced, or two
+    neighbours swapped ("teh"), each counting one.
+
+    The +3 lets a short title take one slip ("hobit": 89) but not two ("dr half" for "dark
+    half": 83), while a long one takes several.
+    """
+    return 100.0 * max(0.0, 1.0 - OSA.distance(query, name) / (len(name) + 3))
+
+
+def name_score(query: str, name: str) -> float:
+    """How well a typed, normalized ``query`` matches a normalized ``name`` (0..100).
+
+    The best of: the whole name with typos; the same words in another order; and the name's first
+    words, as many as the query has (a title with its tail left off), discounted by the share of
+    the name left off.
+    """
+    score = typo_score(query, name)
+    query_words, name_words = query.split(), name.split()
+    if len(query_words) == len(name_words) >= 2:
+        score = max(score, typo_score(" ".join(sorted(query_words)), " ".join(sorted(name_words))))
+    if len(name_words) > len(query_words) >= PARTIAL_MIN_WORDS:
+        head = " ".join(name_words[: len(query_words)])
+        score = max(score, typo_score(query, head) * (0.85 + 0.15 * len(head) / len(name)))
+    return score
+
+
+def _article_slip(norm: str) -> str | None:
+    """The text without a first word that is one slip away from "the" ("teh chase"), or None."""
+    first, _, rest = norm.partition(" ")
+    return rest if rest and len(first) >= 2 and OSA.distance(first, "the") == 1 else None
+
+
+class TitleResolver:
+    """The resolution steps of the module docstring over one catalogue's keys."""
+
+    def __init__(self, keys: BookKeys, fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD) -> None:
+        if not 0.0 <= fuzzy_threshold <= 100.0:
+            raise ValueError(f"fuzzy_threshold must be within 0..100, got {fuzzy_threshold}")
+        self.keys = keys
+        self.fuzzy_threshold = fuzzy_threshold
+        self.names = CandidateIndex(keys.sorted_names)
+        self._series_keys = sorted(keys.series_names)
+        self._author_names = sorted(key for key in keys.authors if " " in key)
+
+    def resolve(self, text: str, *, fuzzy: bool = True) -> Found | None:
+        """Resolve a typed title (steps 1–9; ``fuzzy=False`` stops after the dict look-ups)."""
+        keys = self.keys
+        positions = keys.titles.get(text)
+        if positions:
+            return _found(positions, MatchKind.EXACT)
+        norm = normalize_title(text)
+        if not norm:
+            return None
+        for table, kind, confidence in (
+            (keys.normalized, MatchKind.NORMALIZED, 100.0),
+            (keys.original, MatchKind.ORIGINAL, 100.0),
+        ):
+            positions = table.get(norm)
+            if positions:
+                return _found(positions, kind, confidence)
+        if positions := keys.main.get(norm):
+            return _found(positions, MatchKind.MAIN_TITLE, MAIN_CONFIDENCE)
+        if norm.isdecimal():
+            return None  # a book_id: the catalogue looks it up (it knows ids, not positions)
+        found = self._by_author(text, fuzzy) or self._series(norm, fuzzy)
+        if found is not None or self._names_a_series(norm):
+            return found  # "harry potter 9" names a series' volume it lacks: no other reading
+        found = self._partial(norm)
+        if found is None and fuzzy:
+            found = self._fuzzy(norm)
+        return found
+
+    # -- "title by author", "author - title" ----------------------------------------------------
+    def _by_author(self, text: str, fuzzy: bool) -> Found | None:
+        splits: list[tuple[str, str]] = []
+        if by := _BY_AUTHOR.match(text):
+            splits.append((by["title"], by["author"]))
+        if dash := _DASH.match(text):
+            splits += [(dash["right"], dash["left"]), (dash["left"], dash["right"])]
+        for title, author in splits:
+            found = self._title_of_author(normalize_title(title), normalize_title(author), fuzzy)
+            if found is not None:
+                return found
+        return None
+
+    def _title_of_author(self, title: str, author: str, fuzzy: bool) -> Found | None:
+        if not title or not author:
+            return None
+        books = self.keys.authors.get(author)
+        author_score = 100.0
+        if books is None and fuzzy and len(author) >= 5:
+            best = process.extractOne(
+                author, self._author_names, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold
+            )
+            if best is not None:
+                books, author_score = self.keys.authors[best[0]], float(best[1])
+        if not books:
+            return None
+        scored: list[tuple[float, int]] = []
+        for position in books:
+            names = self.keys.names[position]
+            if title in names:
+                scored.append((100.0, position))
+            elif (
+                any(name.startswith(title + " ") for name in names)
+                and len(title.split()) >= PARTIAL_MIN_WORDS
+            ):
+                scored.append((GUESS_CONFIDENCE, position))
+            elif fuzzy:
+                scored.append((max(name_score(title, name) for name in names), position))
+        if not scored:
+            return None
+        # Best score first, then popularity (books are most popular first, and sort is stable).
+        scored.sort(key=lambda pair: -pair[0])
+        score = min(scored[0][0], author_score)
+        if score < self.fuzzy_threshold:
+            return None
+        ties = tuple(position for value, position in scored if value == scored[0][0])
+        return _found(ties, MatchKind.BY_AUTHOR, score)
+
+    # -- series shorthand -------------------------------------------------------------------------
+    def _series(self, norm: str, fuzzy: bool) -> Found | None:
+        # The regex is quadratic on long text; a shorthand ends in its volume number.
+        shorthand = _SERIES_SHORTHAND.match(norm) if norm[-1].isdigit() and len(norm) < 200 else None
+        if shorthand is None:
+            return None
+        name, volume = shorthand["name"], float(shorthand["volume"])
+        series = self.keys.series
+        for key in self.keys.series_names.get(name, ()):
+            if positions := series.get((key, volume)):
+                return _found(positions, MatchKind.SERIES, 100.0 if key == name else GUESS_CONFIDENCE)
+        # "the two towers lotr 2": a title, then its series (name or acronym), then the volume.
+        words = name.split()
+        for cut in range(1, len(words)):
+            title, series_name = " ".join(words[:cut]), " ".join(words[cut:])
+            for key in self.keys.series_names.get(series_name, ()):
+                positions = series.get((key, volume), ())
+                named = tuple(p for p in positions if title in self.keys.names[p])
+                if named:
+                    return _found(named, MatchKind.SERIES)
+        if fuzzy and len(name) >= 5:
+            best = process.extractOne(
+                name, self._series_keys, scorer=fuzz.ratio, score_cutoff=self.fuzzy_threshold
+            )
+            if best is not None:
+                for key in self.keys.series_names[best[0]]:
+                    if positions := series.get((key, volume)):
+                        return _found(positions, MatchKind.SERIES, float(best[1]))
+        return None
+
+    def _names_a_series(self, norm: str) -> bool:
+        shorthand = _SERIES_SHORTHAND.match(norm) if norm[-1].isdigit() and len(norm) < 200 else None
+        return shorthand is not None and shorthand["name"] in self.keys.series_names
+
+    # -- partial and fuzzy titles ----------------------------------------------------------------
+    def _partial(self, norm: str) -> Found | None:
+        if len(norm.split()) < PARTIAL_MIN_WORDS:
+            return None
+        positions = self.keys.starting_with(norm)
+        # Several books starting so ("harry potter") is a question, not an answer: suggestions.
+        return _found(positions, MatchKind.PARTIAL, GUESS_CONFIDENCE) if len(positions) == 1 else None
+
+    def _fuzzy(self, norm: str) -> Found | None:
+        best = self.scored(norm, self.fuzzy_threshold)
+        if not best and (rest := _article_slip(norm)):
+            best = self.scored(rest, self.fuzzy_threshold)
+        if not best:
+            return None
+        top = best[0][0]
+        ties = [(position, name) for score, position, name in best if score >= top - TIE_POINTS]
+        # Books that tie under different names ("harry potter" as the start of eight titles) leave
+        # the reader's meaning open: unknown, with suggestions. One name several books share picks
+        # the most popular.
+        if len({name for _, name in ties}) > 1:
+            return None
+        positions = tuple(position for position, _ in ties)
+        # Matched by its first words ("harry poter" for "harry potter collection"): other titles
+        # starting with the same words make it a guess between them, so no answer.
+        query_words, name_words = norm.split(), ties[0][1].split()
+        if len(name_words) > len(query_words):
+            head = " ".join(name_words[: len(query_words)])
+            if set(self.keys.starting_with(head)) - set(positions):
+                return None
+        return _found(positions, MatchKind.FUZZY, top)
+
+    def scored(self, norm: str, cutoff: float) -> list[tuple[float, int, str]]:
+        """(score, position, name) of the candidate books scoring at least ``cutoff`` with their
+        best-scoring name, best first, the more popular first among equal scores."""
+        best: dict[int, tuple[float, str]] = {}
+        main_names = self.keys.main_names
+        for index in self.names.candidates(norm):
+            name = self.names.names[index]
+            score = name_score(norm, name)
+            if score < cutoff:
+                continue
+            for position in self.keys.sorted_positions[index]:
+                # A book whose full name this is beats one whose main title it only is.
+                value = score * MAIN_DISCOUNT if name == main_names[position] else score
+                if value >= cutoff and value > best.get(position, (-1.0, ""))[0]:
+                    best[position] = (value, name)
+        rank = self.keys.rank
+        found = [(score, position, name) for position, (score, name) in best.items()]
+        return sorted(found, key=lambda entry: (-entry[0], rank[entry[1]]))

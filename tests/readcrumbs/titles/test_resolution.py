@@ -1,0 +1,166 @@
+"""Every resolution step on a tiny catalogue, and issue 11's examples as regression tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from readcrumbs.catalogue import Catalogue, MatchKind
+from tests.readcrumbs.titles.tiny import BOOKS, columns, tiny_titles_catalogue
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return tiny_titles_catalogue()
+
+
+def resolved(catalogue: Catalogue, typed: str) -> tuple[int, MatchKind] | None:
+    match = catalogue.match(typed)
+    return None if match is None else (match.book.book_id, match.kind)
+
+
+# issue 11: each of these was unknown or the wrong book.
+@pytest.mark.parametrize(
+    ("typed", "book_id", "kind"),
+    [
+        ("The Very Hungry Caterpillar", 296, MatchKind.ORIGINAL),
+        ("harry poter 1", 2, MatchKind.SERIES),
+        ("hunger games 2", 17, MatchKind.SERIES),
+        ("Twilight", 3, MatchKind.NORMALIZED),
+        ("Dune by Frank Herbert", 126, MatchKind.BY_AUTHOR),
+        ("Unbroken", 144, MatchKind.MAIN_TITLE),
+        ("Harry Potter and the Philosopher's Stone", 2, MatchKind.ORIGINAL),
+    ],
+)
+def test_issue_11_examples_resolve_to_the_right_book(catalogue, typed, book_id, kind):
+    assert resolved(catalogue, typed) == (book_id, kind)
+
+
+@pytest.mark.parametrize(
+    ("typed", "book_id", "kind"),
+    [
+        ("Twilight (Twilight, #1)", 3, MatchKind.EXACT),
+        ("twilight (twilight #1)", 3, MatchKind.NORMALIZED),  # case and punctuation
+        ("Hobbit", 7, MatchKind.NORMALIZED),  # leading article
+        ("Catching Fire", 17, MatchKind.NORMALIZED),  # series note left off
+        ("Dune Messiah", 1105, MatchKind.NORMALIZED),
+        ("The Hobbit or There and Back Again", 7, MatchKind.ORIGINAL),
+        ("Unbroken", 144, MatchKind.MAIN_TITLE),
+        ("catching fire by suzanne collins", 17, MatchKind.BY_AUTHOR),
+        ("Catching Fire by Collins", 17, MatchKind.BY_AUTHOR),  # the surname alone
+        ("Dune by Frank Herbet", 126, MatchKind.BY_AUTHOR),  # a typo in the author
+        ("Dune Mesiah by Frank Herbert", 1105, MatchKind.BY_AUTHOR),  # a typo in the title
+        ("Suzanne Collins – Catching Fire", 17, MatchKind.BY_AUTHOR),
+        ("Frank Herbert - Dune", 126, MatchKind.BY_AUTHOR),
+        ("Dune — Frank Herbert", 126, MatchKind.BY_AUTHOR),
+        ("harry potter #1", 2, MatchKind.SERIES),  # not the #1-6 box set
+        ("Harry Potter book 2", 23, MatchKind.SERIES),
+        ("The Hunger Games, #1", 1, MatchKind.SERIES),
+        ("the two towers lotr 2", 155, MatchKind.SERIES),
+        ("lotr 1", 19, MatchKind.SERIES),  # a series acronym
+        ("The Fellowship of the", 19, MatchKind.PARTIAL),
+        ("the very hungry caterpillar board", 296, MatchKind.PARTIAL),
+        ("Catchng Fire", 17, MatchKind.FUZZY),
+        ("teh hunger gmes", 1, MatchKind.FUZZY),  # a slip in "the" too
+        ("Fire Catching", 17, MatchKind.FUZZY),  # swapped words
+        ("the very hungry caterpilar board", 296, MatchKind.FUZZY),  # partial with a typo
+    ],
+)
+def test_each_form_resolves(catalogue, typed, book_id, kind):
+    assert resolved(catalogue, typed) == (book_id, kind)
+
+
+def test_confidence_is_100_for_look_ups_and_lower_for_guesses(catalogue):
+    assert catalogue.match("Catching Fire").confidence == 100.0
+    assert catalogue.match("Unbroken").confidence < 100.0
+    fuzzy = catalogue.match("Catchng Fire")
+    assert catalogue.fuzzy_threshold <= fuzzy.confidence < 100.0
+
+
+def test_a_shared_title_picks_the_best_known_book_and_lists_the_others(catalogue):
+    match = catalogue.match("Twilight")
+    assert match.book.book_id == 3
+    assert [book.book_id for book in match.alternatives] == [4234]
+
+
+def test_a_shared_fuzzy_name_picks_the_best_known_book(catalogue):
+    # "The Hobbit" (title of 7, original title of 466): the typo resolves to the one readers know.
+    match = catalogue.match("hobit")
+    assert (match.book.book_id, match.kind) == (7, MatchKind.FUZZY)
+    assert 466 in [book.book_id for book in match.alternatives]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Harry Potter",  # a series, not one book: suggestions instead
+        "Harry Potter and the",  # the start of several titles
+        "Dune by Stephen King",  # a real title by the wrong author
+        "Catching Fire by Frank Herbert",
+        "harry potter 9",  # no such volume
+        "Dawn To",
+        "Dr Half",
+        "Shadows of the Silver Garden",
+        "qqqqqqqq",
+        "?!",
+    ],
+)
+def test_wrong_is_worse_than_unknown(catalogue, typed):
+    assert catalogue.match(typed) is None
+
+
+def test_unknown_items_get_suggestions(catalogue):
+    assert catalogue.resolve(["Harry Potter"]).unknown == ["Harry Potter"]
+    suggestions = catalogue.suggest("Harry Potter")
+    assert suggestions and all(title.startswith("Harry Potter") for title in suggestions)
+
+
+def test_the_fuzzy_threshold_is_a_setting():
+    strict = Catalogue.from_columns(columns(), fuzzy_threshold=99.0)
+    assert strict.match("Catchng Fire") is None
+    assert strict.match("Catching Fire") is not None
+    with pytest.raises(ValueError, match=r"0\.\.100"):
+        Catalogue.from_columns(columns(), fuzzy_threshold=101.0)
+
+
+def test_dict_steps_alone_when_fuzzy_is_off(catalogue):
+    assert catalogue.match("Catchng Fire", fuzzy=False) is None
+    assert resolved(catalogue, "Catching Fire") == (17, MatchKind.NORMALIZED)
+    assert catalogue.match("Unbroken", fuzzy=False) is not None
+
+
+def test_book_ids_and_digit_strings(catalogue):
+    assert catalogue.match(126).kind is MatchKind.BOOK_ID
+    assert resolved(catalogue, "126") == (126, MatchKind.BOOK_ID)
+    assert catalogue.match("99999") is None
+
+
+def test_from_columns_takes_plain_sequences_and_missing_values():
+    books = BOOKS[:2]
+    plain = columns(books)
+    plain["year"] = [None, float("nan")]
+    plain["original_title"] = [None, "Harry Potter and the Philosopher's Stone"]
+    catalogue = Catalogue.from_columns(plain)
+    assert catalogue.book(1).year is None and catalogue.book(1).original_title == ""
+    assert catalogue.match("Harry Potter and the Philosopher's Stone").book.book_id == 2
+    minimal = Catalogue.from_columns({"book_id": [5], "title": ["Emma"]})
+    assert minimal.match("emma").book.book_id == 5
+
+
+def test_the_catalogue_does_not_import_pandas():
+    code = "import sys, readcrumbs.catalogue; print('pandas' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_search_puts_the_book_the_query_names_first(catalogue):
+    assert catalogue.search("hungry caterpilar")[0].book_id == 296
+    assert catalogue.search("herbert dune")[0].book_id == 126
+    assert catalogue.search("the two towers lotr 2")[0].book_id == 155
+    assert [book.book_id for book in catalogue.search("tolkein")][:1] == [7]  # best known first
+
+
+def test_genres_are_counted_most_books_first(catalogue):
+    assert catalogue.genres() == [("fantasy", 3)]
