@@ -15,14 +15,14 @@
 # Each step has a time limit, so a hung build or service fails the run instead of hanging CI.
 #
 # Settings (environment): READCRUMBS_DATASET_DIR (default READCRUMBS_DATA_SOURCE, which must then
-# be a folder), DOCKER_TEST_MODELS (model types the trainers fit, default popularity),
+# be a folder), DOCKER_TEST_MODELS (model types the trainers fit, default itemknn),
 # DOCKER_TEST_OUT (default var/docker-test), PY (default .venv/bin/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY="${PY:-.venv/bin/python}"
 OUT="${DOCKER_TEST_OUT:-var/docker-test}"
-export DOCKER_TEST_MODELS="${DOCKER_TEST_MODELS:-popularity}"
+export DOCKER_TEST_MODELS="${DOCKER_TEST_MODELS:-itemknn}"
 export READCRUMBS_DATASET_DIR="${READCRUMBS_DATASET_DIR:-${READCRUMBS_DATA_SOURCE:-}}"
 UID_EXPECTED=10001
 BUILD_TIMEOUT_S="${BUILD_TIMEOUT_S:-1200}"

@@ -399,6 +399,8 @@ for module in sys.argv[1:]:
             "readcrumbs.events.memory",
             "readcrumbs.events.dynamodb",
         ],
+        # The whole serving path: the backend image installs no pandas, pyarrow or scipy.
+        ["backend.main", "readcrumbs.model_bundle", "readcrumbs.catalogue", "readcrumbs.recommend"],
     ],
 )
 def test_serving_modules_import_without_the_tabular_stack(modules: list[str]):
