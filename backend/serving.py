@@ -121,8 +121,7 @@ class ModelHolder:
 
     def _index(self, manifest: Manifest, files: dict[str, bytes], source: ModelSource) -> ServingState:
         bundle = bundle_from_files(manifest, files)
-        norms = bundle.columns.get("title_norm")
-        catalogue = Catalogue(bundle.books(), self.fuzzy_threshold, title_norms=norms)
+        catalogue = Catalogue(bundle.books(), self.fuzzy_threshold)
         return ServingState(bundle, catalogue, utc_now_iso(), source)
 
     def load_cached(self) -> Reload:
