@@ -114,7 +114,8 @@ check_uid() {  # compose command words..., -- services...: every process of each
   shift
   for service in "$@"; do
     # docker top runs ps on the host, so these are the processes' real uids (PID is required there).
-    uids="$(docker top "$("${cmd[@]}" ps --quiet "$service")" -eo uid,pid | awk 'NR > 1 {print $1}' | sort -u | tr '\n' ' ')"
+    uids="$(docker top "$("${cmd[@]}" ps --quiet "$service")" -eo uid,pid \
+      | awk 'NR > 1 {print $1}' | sort -u | tr '\n' ' ')"
     [[ "$uids" == "$UID_EXPECTED " ]] || fail "$service runs processes as uid $uids, not $UID_EXPECTED"
     echo "$service: every process runs as uid $UID_EXPECTED"
   done
@@ -155,7 +156,8 @@ for spec in "${IMAGES[@]}"; do
     fail "building $image (log: $OUT/build-$image.log)"
   fi
   size=$(docker image inspect -f '{{.Size}}' "$image")
-  printf '%-24s %5d MB  (built in %ds)\n' "$image" $((size / 1000000)) $((SECONDS - started)) | tee -a "$OUT/image-sizes.txt"
+  printf '%-24s %5d MB  (built in %ds)\n' "$image" $((size / 1000000)) $((SECONDS - started)) \
+    | tee -a "$OUT/image-sizes.txt"
 done
 
 step "local stack: trainer ($DOCKER_TEST_MODELS on $READCRUMBS_DATASET_DIR), backend, readers' app, dashboard"
@@ -175,14 +177,14 @@ source "$OUT/local-ids.env"
   --url "http://127.0.0.1:8501/?books=7,10,13&k=10&q=tolkien"
 "$PY" -m scripts.docker_smoke page --ready dashboard --out "$OUT/dashboard.png" --url http://127.0.0.1:8502/
 check_uid "${LOCAL[@]}" -- backend frontend monitoring
-timeout 120 "${LOCAL[@]}" down --volumes --remove-orphans --timeout 10 >/dev/null
+timeout 120 "${LOCAL[@]}" down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1
 STARTED_PROJECTS=()
 
 step "aws profile: moto, bootstrap, trainer into S3, backend from S3, events in DynamoDB"
 check_ports_free
 STARTED_PROJECTS+=(aws)
-timeout "$UP_TIMEOUT_S" "${AWS[@]}" up --detach --no-build --pull never --quiet-pull moto aws-bootstrap trainer backend monitoring \
-  || fail "compose up of the aws profile"
+timeout "$UP_TIMEOUT_S" "${AWS[@]}" up --detach --no-build --pull never --quiet-pull \
+  moto aws-bootstrap trainer backend monitoring || fail "compose up of the aws profile"
 check_trainer "${AWS[@]}"
 wait_healthy "$HEALTHY_TIMEOUT_S" "${AWS[@]}" -- moto backend monitoring
 "$PY" -m scripts.docker_smoke api --api-url http://127.0.0.1:8000 --ids-out "$OUT/aws-ids.env"
