@@ -464,3 +464,39 @@ def test_docker_test_override_trains_with_ensure_model():
     assert trainer["command"][:3] == ["python", "-m", "scripts.ensure_model"]
     assert trainer["command"][3] == "--models"
     assert trainer["env_file"] == RESET
+
+
+# -- scripts/docker_engine.sh (no engine is started here) ---------------------------------------------
+def engine_shell(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",  # no dockerd (Debian puts it in /usr/sbin)
+        "DOCKER_HOST": f"unix://{tmp_path / 'none.sock'}",
+        "RC_DOCKER_SOCK": str(tmp_path / "private.sock"),
+        "RC_DOCKER_PID": str(tmp_path / "dockerd.pid"),
+    }
+    return subprocess.run(
+        ["bash", "-c", f"source scripts/docker_engine.sh && {script}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_engine_up_without_an_engine_or_dockerd_says_what_to_install(tmp_path: Path):
+    result = engine_shell(tmp_path, "engine_up")
+    assert result.returncode == 1
+    assert "dockerd is not installed" in result.stderr and "install_docker_host.sh" in result.stderr
+
+
+def test_engine_down_leaves_an_engine_it_did_not_start_alone(tmp_path: Path):
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / "dockerd.pid").write_text(str(other.pid))
+        result = engine_shell(tmp_path, "engine_down")
+        assert result.returncode == 0
+        assert other.poll() is None, "engine_down stopped a process it had not started"
+    finally:
+        other.kill()
+        other.wait()
