@@ -1,4 +1,5 @@
-"""Static checks of the Dockerfiles and docker-compose.yml (there is no Docker engine here).
+"""Static checks of the Dockerfiles and the compose files (no Docker engine needed; `make docker-test`
+builds and runs them for real).
 
 Each service image must: start from the slim Python 3.11 base (or the Debian-built stand-in of
 scripts/build_base_image.sh, tagged the same), run as a non-root user, declare a
