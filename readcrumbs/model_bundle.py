@@ -93,7 +93,15 @@ def _legacy_columns(data: bytes) -> Columns:
     import pandas as pd  # only for versions registered before catalogue.json
 
     frame = pd.read_parquet(io.BytesIO(data))
-    return {name: [_plain(value) for value in frame[name].tolist()] for name in frame.columns}
+    columns: Columns = {}
+    for name in frame.columns:
+        series = frame[name]
+        # Nulls as None in one vectorised step; list columns come back as arrays, made lists.
+        values = series.astype(object).where(series.notna(), None).tolist()
+        if any(isinstance(value, np.ndarray) for value in values[:1]):
+            values = [None if value is None else _plain(value) for value in values]
+        columns[name] = values
+    return columns
 
 
 class ModelBundle:

@@ -2,8 +2,9 @@
 
 Serving and offline evaluation both rank this way, so what ``/predict`` returns is exactly what
 was evaluated: :func:`top_k` ranks a batch (offline evaluation), :func:`top_k_reader` one reader
-(serving), with the same masking, the same ``k`` and the same tie-breaking, so both give the same
-list for the same scores. Only numpy is imported here: scipy is loaded when a batch needs it.
+(serving; :func:`top_k_positive` is its shortcut), with the same masking, the same ``k`` and the
+same tie-breaking, so both give the same list for the same scores. Only numpy is imported here:
+scipy is loaded when a batch needs it.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def top_k_reader(scores: np.ndarray, given: np.ndarray, k: int) -> np.ndarray:
     (n_given,) int64 unique book indices the reader gave (favourites and dislikes), never shown.
     Returns (k',) int64 book indices, best first, k' = min(k, n_books − n_given).
 
-    An argpartition finds the k-th best score; the books above it and the lowest-index books tied
+    A partition finds the k-th best score; the books above it and the lowest-index books tied
     with it are then sorted (score descending, index ascending): the k sorted, not the n_books.
     """
     if not np.isfinite(scores).all():
@@ -71,26 +72,25 @@ def top_k_reader(scores: np.ndarray, given: np.ndarray, k: int) -> np.ndarray:
     k = max(0, min(k, len(scores) - len(given)))
     if k == 0:
         return np.zeros(0, dtype=np.int64)
-    kth = scores[np.argpartition(scores, len(scores) - k)[len(scores) - k]]
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th best score
     return _ranked_at_least(scores, kth, k)
 
 
-def top_k_among(scores: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray | None:
-    """:func:`top_k_reader` when only ``candidates`` can have a positive score, or None.
+def top_k_positive(scores: np.ndarray, k: int) -> np.ndarray | None:
+    """:func:`top_k_reader` when at least ``k`` books score above zero, else None.
 
-    ``scores``: (n_books,) float32 with the given books already -inf; ``candidates``: (n,) int64
-    unique indices outside which every score is ≤ 0. When at least ``k`` candidates score above
-    zero, the k best books are among them, so only they are partitioned (hundreds of books, not
-    all of them); otherwise None and the caller ranks every book.
+    ``scores``: (n_books,) float32 with the given books already -inf. The k best books are then
+    all above zero, so only those are partitioned: for item-weight models a few hundred books
+    instead of every one (a partition of mostly zeros is slow: the ties are many).
     """
-    values = scores[candidates]
-    positive = candidates[values > 0]
+    positive = np.flatnonzero(scores > 0)
     if len(positive) < k or k == 0:
         return None
     positive_scores = scores[positive]
-    kth = positive_scores[np.argpartition(positive_scores, len(positive) - k)[len(positive) - k]]
+    kth = np.partition(positive_scores, len(positive) - k)[len(positive) - k]
     above = positive[positive_scores > kth]
-    tied = np.sort(positive[positive_scores == kth])[: k - len(above)]
+    # ``positive`` is ascending, so the first tied books are the lowest-index ones, as in top_k.
+    tied = positive[positive_scores == kth][: k - len(above)]
     chosen = np.sort(np.concatenate([above, tied]))
     return chosen[np.argsort(-scores[chosen], kind="stable")].astype(np.int64)
 

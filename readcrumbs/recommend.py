@@ -10,7 +10,7 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
    ``GENRE_BOOST · |score| · share of the genres it carries``, so a book of those genres climbs
    by at most half its own score and a book the model does not rate gains nothing;
 3. **rank**: every given book masked, then :func:`~readcrumbs.ranking.top_k_reader` (or
-   :func:`~readcrumbs.ranking.top_k_among` over the only books that can score above zero), which
+   :func:`~readcrumbs.ranking.top_k_positive` over the books that score above zero), which
    rank exactly as offline evaluation's :func:`~readcrumbs.ranking.top_k`; with
    ``one_per_series``, one book per series, the next volume the reader has not given, in the
    place of the series' best-ranked book;
@@ -20,13 +20,12 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from readcrumbs.book_facts import BookFacts
-from readcrumbs.ranking import top_k_among, top_k_reader
+from readcrumbs.ranking import top_k_positive, top_k_reader
 from readcrumbs.recommenders.base import DISLIKE, FAVOURITE, Recommender
 
 # A genre the reader names lifts a book of that genre by at most this share of its own score.
@@ -78,17 +77,15 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
     match = facts.genre_match(reader.genres) if reader.genres else None
     if has_favourites or match is None:
         scores = model.score_reader(books, signal)
-        candidates = model.candidates(books) if has_favourites else None
         if match is not None:
             scores += np.float32(GENRE_BOOST) * np.abs(scores) * match
     else:
         scores = facts.starter_quality * match
-        candidates = None
     if reader.one_per_series:
         shown = _one_per_series(scores, books, signal, facts, k)
     else:
         scores[books] = -np.inf
-        best = top_k_among(scores, candidates, k) if candidates is not None else None
+        best = top_k_positive(scores, k)
         shown = best if best is not None else top_k_reader(scores, books, k)
     shares = model.explain_reader(books, signal, shown) if has_favourites else None
     because = reasons(shares, books, signal) if shares is not None else [[] for _ in range(len(shown))]
@@ -107,16 +104,22 @@ def reasons(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[l
     the sum of that book's positive terms; the strongest positive favourite is always named; at
     most :data:`MAX_REASONS`. Dislikes are never reasons. Returns m lists.
     """
-    terms = np.where(signal > 0, shares, np.float32(0.0))  # (m, n)
-    positive = np.where(terms > 0, terms, np.float32(0.0)).sum(axis=1, keepdims=True)  # (m, 1)
-    order = np.argsort(-terms, axis=1, kind="stable")[:, :MAX_REASONS]  # (m, ≤ MAX_REASONS)
-    strongest = np.take_along_axis(terms, order, axis=1)
-    first = np.arange(order.shape[1]) == 0
-    named = (strongest > 0) & (first | (strongest >= REASON_SHARE * positive))
-    return [
-        [book for book, keep in zip(row, keeps, strict=True) if keep]
-        for row, keeps in zip(books[order].tolist(), named.tolist(), strict=True)
-    ]
+    # Plain Python: for k × a handful of books, a dozen numpy calls on tiny arrays cost more.
+    liked = [value > 0 for value in signal.tolist()]
+    book_list = books.tolist()
+    named: list[list[int]] = []
+    for row in shares.tolist():
+        terms = [term if like and term > 0 else 0.0 for term, like in zip(row, liked, strict=True)]
+        threshold = REASON_SHARE * sum(terms)
+        strongest = sorted(range(len(terms)), key=terms.__getitem__, reverse=True)[:MAX_REASONS]
+        named.append(
+            [
+                book_list[i]
+                for rank, i in enumerate(strongest)
+                if terms[i] > 0 and (rank == 0 or terms[i] >= threshold)
+            ]
+        )
+    return named
 
 
 def _one_per_series(
@@ -151,8 +154,3 @@ def _one_per_series(
         if len(ranked) < depth:  # every book has been looked at
             return np.asarray(shown, dtype=np.int64)
         depth *= 4
-
-
-def ranked_input(favourites: Sequence[int], disliked: Sequence[int] = ()) -> ReaderInput:
-    """A :class:`ReaderInput` from index lists (a convenience for tests and benches)."""
-    return ReaderInput(np.asarray(favourites, dtype=np.int64), np.asarray(disliked, dtype=np.int64))

@@ -116,9 +116,6 @@ class ALS:
             (self.item_factors[shown].astype(np.float64) @ solved.T) * weights, dtype=np.float32
         )
 
-    def candidates(self, books: np.ndarray) -> np.ndarray | None:
-        return None
-
     def score(self, histories: sp.csr_matrix) -> np.ndarray:
         # Reader by reader through score_reader, so a batch row is bit-for-bit the served scores
         # (a matrix product would sum in another order and could swap near-ties).

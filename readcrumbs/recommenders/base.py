@@ -53,7 +53,7 @@ class Recommender(Protocol):
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
         """One reader's scores: the row :meth:`score` gives for the same books and signal.
 
-        ``books``: (n,) int64 unique book indices; ``signal``: (n,) float32, +1.0 for a favourite,
+        ``books``: (n,) int64 unique book indices, ascending; ``signal``: (n,) float32, +1.0 for a favourite,
         negative for a dislike. Returns (n_books,) float32, a new array the caller may overwrite;
         given books are *not* masked.
         """
@@ -66,14 +66,6 @@ class Recommender(Protocol):
         Returns (m, n) float32: entry (j, i) is book i's term in shown book j's score (a row sums
         to the score where the model's score is a sum over the reader's books; zeros where the
         model ignores them). Larger means a stronger reason.
-        """
-        ...
-
-    def candidates(self, books: np.ndarray) -> np.ndarray | None:
-        """The only books that can score above zero for ``books`` ((n,) int64, unique), or None.
-
-        Models whose scores are sums of sparse rows return the rows' columns, so that ranking
-        needs to look at those books alone; dense models return None (every book may score).
         """
         ...
 

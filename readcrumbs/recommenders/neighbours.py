@@ -76,24 +76,15 @@ class ItemWeights:
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
         """Σ signal[i] · W[books[i]]: (n_books,) float32.
 
-        The rows are added in ascending book order, the order in which scipy's product adds a
-        CSR row's entries, so the sums are bit-for-bit the batch path's.
+        ``books`` come in ascending order (the interface's contract), the order in which scipy's
+        product adds a CSR row's entries, so the sums are bit-for-bit the batch path's.
         """
         scores = np.zeros(self.n_books, dtype=np.float32)
-        order = np.argsort(books, kind="stable")
-        for book, weight in zip(books[order].tolist(), signal[order].tolist(), strict=True):
+        for book, weight in zip(books.tolist(), signal.tolist(), strict=True):
             start, stop = self.indptr[book], self.indptr[book + 1]
             # A row's column indices are unique, so the fancy-indexed += adds each weight once.
             scores[self.indices[start:stop]] += np.float32(weight) * self.data[start:stop]
         return scores
-
-    def touched(self, books: np.ndarray) -> np.ndarray:
-        """The books with a weight from any of ``books``: (n,) int64, unique, ascending."""
-        # A mask over the books, not np.unique: a few µs instead of tens for ~1,000 columns.
-        touched = np.zeros(self.n_books, dtype=np.bool_)
-        for book in books.tolist():
-            touched[self.indices[self.indptr[book] : self.indptr[book + 1]]] = True
-        return np.flatnonzero(touched)
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         """signal[i] · W[books[i], shown[j]] as (len(shown), len(books)) float32: each term of a score."""
@@ -149,10 +140,6 @@ class ItemWeightsModel:
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         return self.item_weights.explain_reader(books, signal, shown)
-
-    def candidates(self, books: np.ndarray) -> np.ndarray:
-        """Every book that can score other than 0 for ``books``: their rows' columns."""
-        return self.item_weights.touched(books)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return self.item_weights.pack()

@@ -36,9 +36,6 @@ class Popularity:
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         return np.zeros((len(shown), len(books)), dtype=np.float32)
 
-    def candidates(self, books: np.ndarray) -> np.ndarray | None:
-        return None
-
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"likes_per_book": self.likes_per_book}
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from readcrumbs.blobs.local import FolderBlobStore
-from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook
+from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook, UnknownGenre
 from readcrumbs.model_bundle import (
     CATALOGUE_FILE,
     LEGACY_CATALOGUE_FILE,
@@ -161,3 +161,19 @@ def test_loading_and_recommending_import_neither_scipy_nor_pandas(registry: Regi
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_recommend_takes_dislikes_genres_and_the_series_option_by_book_id(registry: Registry) -> None:
+    frame = catalogue().assign(genres=[["even"] if i % 2 == 0 else ["odd"] for i in range(N_BOOKS)])
+    model = create_model("ease", {"l2": 1.0, "neighbours": 30})
+    model.fit(checker_board())
+    bundle = load_bundle(registry, NAME, register(registry, bundle_files(model, frame)))
+    favourite, disliked = int(BOOK_IDS[0]), int(BOOK_IDS[2])
+    shown = bundle.recommend([favourite], 5, disliked=[disliked], one_per_series=True)
+    assert disliked not in [r.book_id for r in shown] and favourite not in [r.book_id for r in shown]
+    starter = bundle.recommend([], 3, genres=["Odd"])
+    assert all((r.book_id - BOOK_IDS[0]) % 2 == 1 and r.because_genres == ["odd"] for r in starter)
+    with pytest.raises(UnknownGenre):
+        bundle.recommend([favourite], 3, genres=["evens and odds"])
+    with pytest.raises(UnknownBook):
+        bundle.recommend([favourite], 3, disliked=[99])

@@ -136,18 +136,6 @@ def test_a_dislike_lowers_the_books_like_it(model_type: str) -> None:
 
 
 @pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
-def test_candidates_hold_every_book_that_scores_above_zero(model_type: str) -> None:
-    model = fitted(model_type)
-    books, signal = np.array([1, 2, 5]), np.array([1.0, -1.0, 1.0], dtype=np.float32)
-    candidates = model.candidates(books)
-    if candidates is None:
-        return  # a dense model: every book may score
-    scores = model.score_reader(books, signal)
-    outside = np.setdiff1d(np.arange(N_BOOKS), candidates)
-    assert (scores[outside] <= 0).all() and (scores[candidates] > 0).any()
-
-
-@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
 def test_create_model_fills_in_defaults(model_type: str) -> None:
     defaults = create_model(model_type).params
     assert create_model(model_type, {}).params == defaults

@@ -55,8 +55,3 @@ def test_score_reader_adds_each_books_row_times_its_signal() -> None:
         np.array([2, 0]), np.array([-1.0, 1.0], dtype=np.float32)
     )
     np.testing.assert_array_equal(scores, [-4.0, 2.0 - 6.0, 3.0])
-
-
-def test_touched_lists_the_columns_of_the_books_rows() -> None:
-    weights = nb.keep_top_neighbours(np.array([[0, 2, 3], [1, 0, 5], [4, 6, 0]], dtype=np.float32), 1)
-    np.testing.assert_array_equal(nb.ItemWeights.from_csr(weights).touched(np.array([0, 1])), [2])
