@@ -90,6 +90,7 @@ def predict(state: ServingState, request: PredictRequest) -> Prediction:
                 title=match.book.title,
                 match=match.kind.value,
                 confidence=match.confidence,
+                alternatives=[book.book_id for book in match.alternatives],
             )
             for match in resolution.matches
         ],

@@ -78,6 +78,11 @@ class ResolvedItem(BaseModel):
         description="0..100: 100 for look-ups, 95-97 for a main or partial title or a series acronym, "
         "the similarity score where typos were tolerated."
     )
+    alternatives: list[int] = Field(
+        default_factory=list,
+        description="Other books the item could name (a title several books share), best known first; "
+        "the item resolved to the best known of them.",
+    )
 
 
 class RecommendedBook(BaseModel):

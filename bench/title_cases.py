@@ -29,10 +29,12 @@ resolver was not tuned to one sample.
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import random
 import re
 import string
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -148,8 +150,6 @@ class _Keys:
         """Books one of whose names starts with the words ``norm``."""
         found: set[int] = set()
         # Names are sorted: those starting with ``norm`` form one run.
-        import bisect
-
         start = bisect.bisect_left(self.sorted_names, norm)
         for name in self.sorted_names[start:]:
             if not name.startswith(norm):
@@ -282,8 +282,6 @@ def _negative(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
 
 
 def _strip_accents(text: str) -> str:
-    import unicodedata
-
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -6,8 +6,8 @@ import re
 import unicodedata
 
 _LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
-_NOT_WORD = re.compile(r"[^\w\s]+")
-_SPACES = re.compile(r"\s+")
+# Runs of anything but letters and digits (punctuation and spaces alike) become one space.
+_NOT_WORD = re.compile(r"\W+")
 
 
 def normalize_title(title: str) -> str:
@@ -23,7 +23,7 @@ def normalize_title(title: str) -> str:
     else:
         text = unicodedata.normalize("NFKD", title)
         text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = _SPACES.sub(" ", _NOT_WORD.sub(" ", text)).strip()
+    text = _NOT_WORD.sub(" ", text).strip()
     return _LEADING_ARTICLE.sub("", text)
 
 

@@ -7,13 +7,15 @@ dict access and an ambiguous key resolves to its most popular book with the rest
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from readcrumbs.series import parse_series
-from readcrumbs.text import acronym, main_title, normalize_title, strip_note
+from readcrumbs.text import acronym, main_title, strip_note
+from readcrumbs.text import normalize_title as _normalize_title
 
 Positions = tuple[int, ...]
 _VOLUME_RANGE = re.compile(r"#\s*\d+(?:\.\d+)?\s*[-–&,]\s*#?\d")
@@ -77,6 +79,8 @@ class BookKeys:
         author_names: list[str] = []
         author_keys: dict[str, tuple[str, ...]] = {}  # many books share their authors
         author_norms: dict[str, str] = {}
+        # Most books' short and main titles are their title: normalize each distinct text once.
+        normalize_title = functools.lru_cache(maxsize=None)(_normalize_title)
         for position, (title, original_title, author_list) in enumerate(
             zip(titles, original_titles, authors, strict=True)
         ):
@@ -157,7 +161,7 @@ def _author_keys(authors: str) -> tuple[str, ...]:
     """Each author's normalized full name and surname ("frank herbert", "herbert")."""
     keys: dict[str, None] = {}
     for author in authors.split(","):
-        full = normalize_title(author)
+        full = _normalize_title(author)
         if not full:
             continue
         keys[full] = None

@@ -5,7 +5,8 @@
    leading article), of the title or of the title without its series note;
 3. ``original``: goodbooks' ``original_title`` ("Harry Potter and the Philosopher's Stone");
 4. ``main_title``: the title before its subtitle ("Unbroken");
-5. ``book_id``: a string of digits that is no title (a JSON integer is looked up before all);
+5. ``book_id``: a string of digits that is no title stops here, for the catalogue to look it up
+   as a book_id (a JSON integer never reaches the resolver);
 6. ``by_author``: "<title> by <author>", "<author> - <title>" or "<title> - <author>", the title
    matched among that author's books only (typos allowed there, the author's books are few);
 7. ``series``: series shorthand, "hunger games 2", "harry potter #1", "lotr 2", "the two towers
@@ -13,11 +14,12 @@
 8. ``partial``: the first words of a title, the rest left off ("the very hungry caterpillar");
 9. ``fuzzy``: the closest name among trigram candidates, tolerating typos and a missing tail.
 
-Steps 1–5 are dict look-ups on keys normalized when the catalogue was built. Steps 1–8 report
-confidence 100 (95 for a main title, a partial title or a series acronym, whose reading is less
-certain); steps 6–9, when they had to tolerate a typo, report the rapidfuzz score (0..100), and
-below the threshold nothing is matched: wrong is worse than unknown. A key several books share
-resolves to the most popular (the lowest rank) and names the others as alternatives.
+Steps 1–5 are dict look-ups on keys normalized when the catalogue was built, and step 8 a
+binary search in the sorted names; only steps 6, 7 and 9 score candidates, and only when
+``fuzzy`` is on. Confidence (0..100) is 100 for a look-up, 97 for a main title, 95 for a partial
+title or a series acronym (readings less certain), and the similarity where typos were
+tolerated; below the threshold nothing is matched: wrong is worse than unknown. A key several
+books share resolves to the best known (the lowest rank) and names the others as alternatives.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ class MatchKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Found:
     """A resolved item: the book's ``position``, how and how surely (0..100), and the other books
-    the same text could have meant (positions, most popular first)."""
+    the same text could have meant (positions, best known first)."""
 
     position: int
     kind: MatchKind
@@ -127,7 +129,7 @@ class TitleResolver:
         self._author_names = sorted(key for key in keys.authors if " " in key)
 
     def resolve(self, text: str, *, fuzzy: bool = True) -> Found | None:
-        """Resolve a typed title (steps 1–9; ``fuzzy=False`` stops after the dict look-ups)."""
+        """Resolve a typed title (steps 1–9; ``fuzzy=False`` scores no candidates)."""
         keys = self.keys
         positions = keys.titles.get(text)
         if positions:
@@ -180,21 +182,21 @@ class TitleResolver:
                 books, author_score = self.keys.authors[best[0]], float(best[1])
         if not books:
             return None
+        partial = len(title.split()) >= PARTIAL_MIN_WORDS
         scored: list[tuple[float, int]] = []
         for position in books:
-            names = self.keys.names[position]
+            names, main = self.keys.names[position], self.keys.main_names[position]
             if title in names:
                 scored.append((100.0, position))
-            elif (
-                any(name.startswith(title + " ") for name in names)
-                and len(title.split()) >= PARTIAL_MIN_WORDS
-            ):
+            elif title == main:
+                scored.append((MAIN_CONFIDENCE, position))
+            elif partial and any(name.startswith(title + " ") for name in names):
                 scored.append((GUESS_CONFIDENCE, position))
             elif fuzzy:
-                scored.append((max(name_score(title, name) for name in names), position))
+                scored.append((max(name_score(title, name) for name in (*names, main) if name), position))
         if not scored:
             return None
-        # Best score first, then popularity (books are most popular first, and sort is stable).
+        # Best score first, then the best known (books come best known first; the sort is stable).
         scored.sort(key=lambda pair: -pair[0])
         score = min(scored[0][0], author_score)
         if score < self.fuzzy_threshold:

@@ -52,6 +52,7 @@ def test_issue_11_examples_resolve_to_the_right_book(catalogue, typed, book_id, 
         ("Catching Fire by Collins", 17, MatchKind.BY_AUTHOR),  # the surname alone
         ("Dune by Frank Herbet", 126, MatchKind.BY_AUTHOR),  # a typo in the author
         ("Dune Mesiah by Frank Herbert", 1105, MatchKind.BY_AUTHOR),  # a typo in the title
+        ("Unbroken by Laura Hillenbrand", 144, MatchKind.BY_AUTHOR),  # a main title
         ("Suzanne Collins – Catching Fire", 17, MatchKind.BY_AUTHOR),
         ("Frank Herbert - Dune", 126, MatchKind.BY_AUTHOR),
         ("Dune — Frank Herbert", 126, MatchKind.BY_AUTHOR),

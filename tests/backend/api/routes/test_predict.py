@@ -235,3 +235,8 @@ def test_the_openapi_schema_describes_the_new_fields(client):
     assert "30 %" in book["because"]["description"] and book["because_genres"]["description"]
     assert "items" in schemas["PredictRequest"]["required"]
     assert "genres" not in schemas["PredictRequest"].get("required", [])
+
+
+def test_a_shared_title_lists_the_other_books_it_could_name(client):
+    resolved = client.post("/predict", json=predict_payload("Rebecca")).json()["resolved"]
+    assert [(item["book_id"], item["alternatives"]) for item in resolved] == [(6, [7])]
