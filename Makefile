@@ -11,7 +11,7 @@ FRONTEND_PORT ?= 8501
 MONITORING_PORT ?= 8502
 SHOT_PORT ?= 8799
 
-.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-titles clean help
+.PHONY: install install-spark test lint format train train-spark tune serve frontend monitoring screenshots simulate retrain run aws-bootstrap docker-lint bench bench-train bench-api bench-model bench-dashboard bench-load bench-titles clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,13 @@ serve: $(STAMP)  ## Run the backend on $$PORT
 run: $(STAMP)  ## Train a model if there is none, then serve API :8000, readers' app :8501, dashboard :8502
 	$(PY) -m scripts.run
 
+SIMULATE_ARGS ?=
+retrain: $(STAMP)  ## Retrain from feedback: data + feedback -> train -> evaluate -> register -> challenger
+	$(PY) -m experiments.retrain
+
+simulate: $(STAMP)  ## Simulated held-out readers through the API at READCRUMBS_API_URL (start `make run` first); prints the ground truth
+	$(PY) -m experiments.simulate $(SIMULATE_ARGS)
+
 aws-bootstrap: $(STAMP)  ## Create the S3 bucket + DynamoDB tables named by the registry/events URLs
 	$(PY) -m scripts.aws_bootstrap
 
@@ -78,9 +85,12 @@ frontend: $(STAMP)  ## Run the readers' app on $$FRONTEND_PORT (backend at READC
 	$(PY) -m streamlit run frontend/app.py --server.port $(FRONTEND_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false
 
-screenshots: $(STAMP)  ## PNG of the readers' app with recommendations -> docs/screenshots/readers-app.png
+screenshots: $(STAMP)  ## PNGs of the readers' app (favourites, genre start, after a 👎) -> docs/screenshots/
 	$(PY) -m backend --host 127.0.0.1 --port $(SHOT_PORT) & backend=$$!; \
-	$(PY) -m frontend.screenshot --api-url http://127.0.0.1:$(SHOT_PORT) --wait-s 120 --out docs/screenshots/readers-app.png; \
+	shot="$(PY) -m frontend.screenshot --api-url http://127.0.0.1:$(SHOT_PORT) --wait-s 120"; \
+	$$shot --out docs/screenshots/readers-app.png \
+	  && $$shot --books "" --search "" --genres fantasy --out docs/screenshots/readers-app-genres.png \
+	  && $$shot --books "" --search "" --genres fantasy --dislike 0 --out docs/screenshots/readers-app-after-a-vote.png; \
 	status=$$?; kill $$backend; wait $$backend; exit $$status
 
 monitoring: $(STAMP)  ## Run the operators' dashboard on $$MONITORING_PORT
@@ -98,15 +108,17 @@ bench-train: $(SPARK_STAMP)  ## Wall time and peak memory of each training stage
 	# minutes on 2 cores, which says nothing more about the comparison.
 	$(PY) -m bench.train_spark --factors 64 --iterations 10
 
-bench-api: $(STAMP)  ## /predict judged against a canned endpoint (wrk when installed): req/s, p50/p99, cold start, RSS, fav3 via API; fails if an answer went unlogged
+bench-api: $(STAMP)  ## /predict judged against a canned endpoint (wrk when installed): req/s, p50/p99, cold start, RSS, fav3 via API; fails if an answer went unlogged; the cost of READCRUMBS_EVENT_DURABLE
 	$(PY) -m bench.api
+	$(PY) -m bench.durability
 
 bench-model: $(STAMP)  ## The in-process model path (3 favourites, k = 10, reasons) per registered model type: median and p99
 	$(PY) -m bench.model_path
 
 BENCH_LOAD_ARGS ?=
-bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered
+bench-load: $(STAMP)  ## 5 min at 80% of max throughput with feedback: req/s, p50/p99, errors, records written vs answered; then the normal mix beside a hostile one
 	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
+	$(PY) -m bench.hostile
 
 BENCH_TITLES_ARGS ?=
 bench-titles: $(STAMP)  ## Title resolution on a seeded labelled set: right/wrong/unknown and latency per form

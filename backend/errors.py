@@ -13,12 +13,16 @@ NoFavourites                      400     ``/predict`` with an empty ``items`` l
 NothingResolved (UnknownBook)     400     no item matched a book; names them, suggests
 UnknownGenre                      400     ``/predict`` names a genre no book carries
 UnknownBook                       400     feedback about a book the catalogue lacks
+NotShown                          400     feedback about a book its request did not show
+WrongReader                       403     feedback from another userid than the request's
 BookNotFound (UnknownBook)        404     ``GET /books/{book_id}`` of an unknown id
 UnknownRequest                    404     feedback naming a request_id never served
 NoPredictionLogged                404     ``/random`` before any prediction was stored
 ChecksumMismatch, RegistryError   409     a reload the registry refused (old model stays)
 ModelNotReady                     503     no model loaded yet
 StoreError                        503     the event store or registry is unreachable
+EventLogUnavailable               503     memory, spool and store all full or failing;
+                                          ``Retry-After`` says when to come back
 RequestValidationError            422     the body or a parameter breaks the schema
 anything else                     500     a bug; logged with its traceback
 ================================  ======  =============================================
@@ -82,8 +86,27 @@ class UnknownRequest(ReadCrumbsError):
     """Feedback names a request_id that was never served."""
 
 
+class NotShown(ReadCrumbsError):
+    """Feedback about a book that its request (or the prototype payload's list) did not show."""
+
+
+class WrongReader(ReadCrumbsError):
+    """Feedback naming a request_id that was served to another userid."""
+
+
 class NoPredictionLogged(ReadCrumbsError):
     """The event store holds no prediction yet."""
+
+
+class EventLogUnavailable(ReadCrumbsError):
+    """A record cannot be logged: the store, the spool and memory all refuse it (come back later)."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            "The request cannot be logged now (event store and local spool unavailable, memory full); "
+            f"retry in {retry_after_s} s."
+        )
+        self.retry_after_s = retry_after_s
 
 
 def _detail(status: int, detail: object) -> JSONResponse:
@@ -116,6 +139,14 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return _detail(503, str(exc) if isinstance(exc, ModelNotReady) else "A storage backend is unavailable.")
 
 
+async def _cannot_log(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EventLogUnavailable)
+    log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after_s)}
+    )
+
+
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return _detail(422, [_public_error(error) for error in exc.errors()])
@@ -146,10 +177,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BookNotFound, _answer(404))
     app.add_exception_handler(UnknownBook, _answer(400))
     app.add_exception_handler(UnknownRequest, _answer(404))
+    app.add_exception_handler(NotShown, _answer(400))
+    app.add_exception_handler(WrongReader, _answer(403))
     app.add_exception_handler(NoPredictionLogged, _answer(404))
     app.add_exception_handler(RegistryError, _answer(409))
     app.add_exception_handler(ModelNotReady, _unavailable)
     app.add_exception_handler(StoreError, _unavailable)
+    app.add_exception_handler(EventLogUnavailable, _cannot_log)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(ReadCrumbsError, _internal)
     app.add_exception_handler(Exception, _internal)

@@ -14,31 +14,49 @@ wait. :meth:`EventWriter.close` (the app's shutdown, so SIGTERM too) drains the 
 the spool one last time; whatever the store still refuses stays in the spool for the next start.
 
 When the spool itself cannot be written (disk full, read-only), requests are still answered:
-the records are held in memory, up to ``queue_size`` more, and written (or spooled) as soon as
-either recovers; beyond that they are dropped. Each of these is loud: an ERROR log line and the
-``readcrumbs_event_spool_failures`` / ``readcrumbs_events_dropped`` metrics. A record the store
-refuses as malformed (``ValueError``/``TypeError``, see :mod:`readcrumbs.events.codec`) is set
-aside in ``events.rejected.jsonl`` rather than spooled, so it cannot block every later record.
+the records are held in memory and written (or spooled) as soon as either recovers. Once
+``queue_size`` records are held, memory is full too, and :meth:`EventWriter.submit` raises
+:class:`~backend.errors.EventLogUnavailable` (503 with ``Retry-After``): the backend refuses work
+it could not log rather than answer unlogged, so no record of an answered request is dropped.
+Each of these is loud: an ERROR log line and the ``readcrumbs_event_spool_failures`` metric;
+``readcrumbs_event_held_records`` counts the records in memory outside the queue (the batch being
+written included). A record the store refuses as malformed (``ValueError``/``TypeError``, see
+:mod:`readcrumbs.events.codec`) is set aside in ``events.rejected.jsonl`` rather than spooled, so
+it cannot block every later record.
+
+What a SIGKILL (or a power cut) loses: the records still in memory, that is those queued since
+the last flush (at most ``flush_s`` of traffic) plus any held while the spool could not be
+written. With ``durable=True`` every record is appended to the spool and fsync'd before
+:meth:`~EventWriter.submit` returns (the writer then moves the spool to the store every tick):
+nothing answered is lost, at the cost of one fsync per request (``bench/durability.py``).
 
 Store writes are idempotent on ``request_id``/``feedback_id``, so a replay that fails half-way
-and is retried never duplicates a record. One process per ``$READCRUMBS_HOME`` owns the spool.
+and is retried never duplicates a record. One process owns a spool folder; several worker
+processes each take their own (:func:`claim_spool_dir`).
+
+Predictions still in memory or in the spool are remembered (:class:`PendingPredictions`, the
+spool indexed at start) so feedback about them is checked like feedback about stored ones.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import logging
 import os
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import anyio.to_thread
+
+from backend.errors import EventLogUnavailable
 from backend.metrics import Metrics
 from readcrumbs.events.base import EventStore
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
@@ -48,8 +66,6 @@ log = logging.getLogger(__name__)
 EventRecord = PredictionRecord | FeedbackRecord
 PREDICTION, FEEDBACK = "prediction", "feedback"
 MAX_RETRY_S = 10.0
-# At most one "dropped records" ERROR line this often (seconds); the metric counts every record.
-DROP_LOG_EVERY_S = 10.0
 # What a store raises for a malformed record (readcrumbs/events/codec.py): a bug, never retried.
 MALFORMED = (ValueError, TypeError)
 # Request ids this process issued, so feedback can name a prediction still waiting in the queue.
@@ -208,33 +224,83 @@ def _replace_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-class RecentIds:
-    """The last ``capacity`` ids added, for membership tests; thread-safe."""
+@dataclass(frozen=True)
+class Shown:
+    """What one prediction showed, enough to check feedback about it."""
+
+    userid: str
+    book_ids: tuple[int, ...]
+    titles: tuple[str, ...]
+
+
+class PendingPredictions:
+    """The last ``capacity`` predictions this process served or found spooled; thread-safe."""
 
     def __init__(self, capacity: int) -> None:
-        self._order: deque[str] = deque()
-        self._members: set[str] = set()
+        self._shown: OrderedDict[str, Shown] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def add(self, value: str) -> None:
+    def add(self, record: PredictionRecord) -> None:
+        shown = Shown(record.userid, tuple(record.prediction_ids), tuple(record.prediction))
         with self._lock:
-            if value in self._members:
-                return
-            if len(self._order) >= self._capacity:
-                self._members.discard(self._order.popleft())
-            self._order.append(value)
-            self._members.add(value)
+            self._shown[record.request_id] = shown
+            if len(self._shown) > self._capacity:
+                self._shown.popitem(last=False)
 
-    def __contains__(self, value: object) -> bool:
-        return value in self._members
+    def get(self, request_id: str) -> Shown | None:
+        return self._shown.get(request_id)
+
+    def __contains__(self, request_id: object) -> bool:
+        return request_id in self._shown
+
+    def __len__(self) -> int:
+        return len(self._shown)
+
+
+def spooled_predictions(folder: Path) -> Iterator[PredictionRecord]:
+    """Every prediction waiting in the spool files under ``folder`` (every worker's), oldest first."""
+    for path in sorted(folder.rglob("events*.jsonl")):
+        if path.name == "events.rejected.jsonl":
+            continue
+        with contextlib.suppress(OSError), path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.startswith('{"kind":"prediction"'):
+                    continue
+                with contextlib.suppress(ValueError, TypeError, KeyError):
+                    record = decode(line)
+                    if isinstance(record, PredictionRecord):
+                        yield record
+
+
+def claim_spool_dir(root: Path) -> tuple[Path, IO[bytes]]:
+    """The first spool folder under ``root`` no other live process holds, and its held lock file.
+
+    Slot 0 is ``root`` itself (one worker: the layout of earlier versions), slot n ``root/worker-n``.
+    The lock (``flock``) goes with the process, so a restarted server takes the same slots back
+    and replays what they hold. Keep the returned handle open as long as the spool is used.
+    """
+    slot = 0
+    while True:
+        folder = root if slot == 0 else root / f"worker-{slot}"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / "owner.lock").open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            slot += 1
+            continue
+        return folder, handle
 
 
 class EventWriter:
     """A bounded queue and one thread that writes its records to ``store`` in batches.
 
     ``queue_size``: records held in memory; ``batch_size``: most records per store call;
-    ``flush_s``: longest a record waits in the queue (seconds, ≤ 1).
+    ``flush_s``: longest a record waits in the queue (seconds, ≤ 1); ``retry_after_s``: what a
+    refusal tells the client when nothing can be logged; ``durable``: fsync each record to the
+    spool before :meth:`submit` returns.
     """
 
     def __init__(
@@ -246,13 +312,21 @@ class EventWriter:
         batch_size: int = 500,
         flush_s: float = 0.5,
         metrics: Metrics | None = None,
+        retry_after_s: int = 5,
+        durable: bool = False,
+        pending_from: Path | None = None,
     ) -> None:
         self.store = store
         self.spool = Spool(spool_dir)
         self.batch_size = batch_size
         self.flush_s = flush_s
         self.metrics = metrics or Metrics()
-        self.recent_request_ids = RecentIds(RECENT_REQUEST_IDS)
+        self.retry_after_s = retry_after_s
+        self.durable = durable
+        self.pending = PendingPredictions(RECENT_REQUEST_IDS)
+        # Spooled predictions count as known to /feedback after a restart, before any replay.
+        for record in spooled_predictions(pending_from or spool_dir):
+            self.pending.add(record)
         self.store_ok = True
         self.queue_size = queue_size
         # deque.append and popleft are atomic, so requests and the writer need no lock.
@@ -263,15 +337,16 @@ class EventWriter:
         self._overflowing = False
         self._failures = 0
         self._retry_at = 0.0
-        # Records neither the store nor the spool took (disk full), oldest first; at most queue_size.
+        # Records neither the store nor the spool took (disk full), oldest first. Requests are
+        # refused once queue_size are held, so this stays under about twice queue_size.
         self._held: list[EventRecord] = []
         self._held_lock = threading.Lock()
+        # The batch the writer thread is working on: out of the queue, not yet stored or spooled.
+        self._in_flight = 0
         self._spool_failing = False
-        self._dropped_unlogged = 0
-        self._drop_logged_at = -DROP_LOG_EVERY_S
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
-        self.metrics.watch_queue(self._queue.__len__, self._held.__len__)
-        self.metrics.event_spool_records.set(self.spool.count)
+        self.metrics.watch_queue(self._queue.__len__, lambda: self.held)
+        self.metrics.event_spool_records.set_function(lambda: self.spool.count)
 
     @property
     def queue_depth(self) -> int:
@@ -279,28 +354,63 @@ class EventWriter:
 
     @property
     def held(self) -> int:
-        """Records held in memory because the spool cannot be written."""
-        return len(self._held)
+        """Records in memory outside the queue: held (the spool cannot be written) or being written."""
+        with self._held_lock:
+            return len(self._held) + self._in_flight
+
+    @property
+    def degraded(self) -> bool:
+        """Whether store writes fail now: the last one failed, or records wait in memory."""
+        return not self.store_ok or bool(self._held)
 
     def start(self) -> None:
         self._thread.start()
 
     def submit(self, record: EventRecord) -> None:
-        """Queue a record for writing; never waits (a full queue spools the record at once)."""
+        """Queue a record for writing; never waits (a full queue spools the record at once).
+
+        Raises :class:`EventLogUnavailable` when the record could be neither queued, spooled nor
+        held: the caller must not answer as if it were logged.
+        """
+        # Held or being retried: while the writer retries, its batch is in flight, not in _held.
+        if len(self._held) + self._in_flight >= self.queue_size:
+            raise EventLogUnavailable(self.retry_after_s)
+        if self.durable:
+            self._append_durably(record)
+        else:
+            depth = len(self._queue)
+            if not self._closed and depth < self.queue_size:
+                self._queue.append(record)
+                self._overflowing = False
+                if depth + 1 == self.batch_size:
+                    self._wake.set()  # a full batch need not wait for the next tick
+            else:
+                if not self._overflowing and not self._closed:
+                    log.warning("event queue full (%d records); spooling records directly", depth)
+                    self._overflowing = True
+                self._spool([record])
         if isinstance(record, PredictionRecord):
-            self.recent_request_ids.add(record.request_id)
-        depth = len(self._queue)
-        if not self._closed and depth < self.queue_size:
-            self._queue.append(record)
-            self._overflowing = False
-            if depth + 1 == self.batch_size:
-                self._wake.set()  # a full batch need not wait for the next tick
-            return
-        if not self._overflowing and not self._closed:
-            log.warning("event queue full (%d records); spooling records directly", depth)
-            self._overflowing = True
-        self._spool([record])
-        self.metrics.event_spool_records.set(self.spool.count)
+            self.pending.add(record)
+
+    async def submit_async(self, record: EventRecord) -> None:
+        """:meth:`submit` for the event loop: in durable mode the fsync runs in a worker thread."""
+        if self.durable:
+            await anyio.to_thread.run_sync(self.submit, record)
+        else:
+            self.submit(record)
+
+    def _append_durably(self, record: EventRecord) -> None:
+        """Append and fsync ``record`` to the spool; the writer thread moves it to the store."""
+        try:
+            self.spool.append([record])
+        except OSError as exc:
+            self.metrics.event_spool_failures.inc()
+            log.error(
+                "cannot write the event spool %s (%s); refusing work that cannot be logged",
+                self.spool.path,
+                exc,
+            )
+            raise EventLogUnavailable(self.retry_after_s) from None
 
     def close(self, timeout: float = 30.0) -> None:
         """Write (or spool) everything queued, try the spool once more, and stop the thread."""
@@ -322,19 +432,23 @@ class EventWriter:
                 len(lost),
                 self.spool.path,
             )
-        self.metrics.event_spool_records.set(self.spool.count)
 
     # -- the writer thread --------------------------------------------------------------------
     def _run(self) -> None:
         while True:
             stopping = self._stopping.is_set()
-            batch = self._drain()
+            with self._held_lock:  # held records came before this batch (after everything spooled)
+                batch = self._held + self._drain()
+                self._held, self._in_flight = [], len(batch)
             try:
                 self._flush(batch, final=stopping)
             except Exception:
                 # A bug, not a store or disk failure (those are handled below); keep the thread alive.
                 log.exception("could neither write nor spool %d event records", len(batch))
                 self._hold(batch)
+            finally:
+                with self._held_lock:
+                    self._in_flight = 0
             if stopping:
                 return
             self._wake.wait(self.flush_s)
@@ -350,24 +464,19 @@ class EventWriter:
                 return records
 
     def _flush(self, batch: list[EventRecord], *, final: bool = False) -> None:
-        # Held records came before this batch (and after everything in the spool).
-        batch = self._take_held() + batch
-        try:
-            if self.spool.count and not self._replay(force=final):
-                # Older records wait in the spool; newer ones queue up behind them to keep order.
-                self._spool(batch)
+        if self.spool.count and not self._replay(force=final or self.durable):
+            # Older records wait in the spool; newer ones queue up behind them to keep order.
+            self._spool(batch)
+            return
+        written = 0
+        for run in runs_by_kind(batch, self.batch_size):
+            try:
+                self._write_run(run)
+            except Exception as exc:
+                self._failed(exc)
+                self._spool(batch[written:])
                 return
-            written = 0
-            for run in runs_by_kind(batch, self.batch_size):
-                try:
-                    self._write_run(run)
-                except Exception as exc:
-                    self._failed(exc)
-                    self._spool(batch[written:])
-                    return
-                written += len(run)
-        finally:
-            self.metrics.event_spool_records.set(self.spool.count)
+            written += len(run)
 
     def _replay(self, *, force: bool) -> bool:
         if not force and time.monotonic() < self._retry_at:
@@ -429,31 +538,15 @@ class EventWriter:
             log.warning("the event spool %s is writable again", self.spool.path)
 
     def _hold(self, records: Sequence[EventRecord]) -> None:
-        """Keep records in memory up to ``queue_size``; count (and log, now and then) the rest."""
+        """Keep records in memory until the store or the spool takes them (never dropped)."""
         with self._held_lock:
-            kept = records[: max(self.queue_size - len(self._held), 0)]
-            self._held.extend(kept)
-            dropped = len(records) - len(kept)
-            if not dropped:
-                return
-            self._dropped_unlogged += dropped
-            now = time.monotonic()
-            due = now - self._drop_logged_at >= DROP_LOG_EVERY_S
-            if due:
-                unlogged, self._dropped_unlogged, self._drop_logged_at = self._dropped_unlogged, 0, now
-        self.metrics.events_dropped.inc(dropped)
-        if due:
-            log.error(
-                "dropped %d event records: the event store failed, the spool %s cannot be written and "
-                "%d records are already held in memory",
-                unlogged,
-                self.spool.path,
-                self.queue_size,
-            )
+            self._held.extend(records)
+            if threading.current_thread() is self._thread:  # moved from the batch in flight
+                self._in_flight = max(self._in_flight - len(records), 0)
 
     def _take_held(self) -> list[EventRecord]:
         with self._held_lock:
-            held, self._held[:] = list(self._held), []
+            held, self._held = self._held, []
         return held
 
     def _write(self, records: list[EventRecord]) -> None:

@@ -16,14 +16,26 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.routes import admin, books, feedback, genres, health, metrics, predict, random
+from backend.api.routes.docs import mount_docs
 from backend.errors import install_error_handlers
 from backend.metrics import Metrics
-from backend.middleware import BodySizeLimit, RequestMetrics
+from backend.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders
+from backend.offload import CpuPool
 from backend.rate_limit import RateLimit
 from backend.runtime import Runtime
 from backend.settings import BackendSettings
 from readcrumbs.events.base import EventStore
 from readcrumbs.registry import Registry
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one worker process (``python -m backend --workers N``): settings from the environment."""
+    from backend.logging_config import configure_logging
+    from backend.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level_number)
+    return create_app(settings)
 
 
 def create_app(
@@ -41,6 +53,7 @@ def create_app(
         runtime = await run_in_threadpool(
             Runtime.start, settings, app_metrics, registry=registry, event_store=event_store
         )
+        runtime.cpu = CpuPool(settings.cpu_threads)
         app.state.runtime = runtime
         try:
             yield
@@ -52,9 +65,12 @@ def create_app(
         summary="Book recommendations from a few favourite books.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # our own /docs: Swagger UI from the package, not a CDN (api/routes/docs.py)
+        redoc_url=None,
     )
     for module in (health, predict, feedback, random, books, genres, metrics, admin):
         app.include_router(module.router)
+    mount_docs(app)
     install_error_handlers(app)
     # Added innermost first: CORS wraps metrics, which wraps the rate limit, which wraps the body
     # limit, which wraps the routes. A client over its limit is refused before its body is read.
@@ -74,4 +90,5 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, refusals included
     return app

@@ -9,17 +9,43 @@ answers ``recs``; ``/feedback`` still takes ``{"userid", "recommendations", "fee
 
 from __future__ import annotations
 
+import re
+from dataclasses import asdict
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictInt,
+    StringConstraints,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from backend.serving import ServingState
 from readcrumbs.catalogue import Book
+from readcrumbs.events.records import PredictionRecord, prediction_fields
 
 MAX_ITEMS = 500
 MAX_TITLE_CHARS = 500
 MAX_K = 100
 
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# Control characters (C0, DEL, C1) and bidi overrides/isolates would reach logs and the dashboard
+# as text that hides or reorders what follows (issue 15): refused, with a 422.
+_HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _no_hidden_characters(text: str) -> str:
+    if _HIDDEN_CHARACTERS.search(text):
+        raise ValueError("must not contain control or bidirectional-override characters")
+    return text
+
+
+UserId = Annotated[
+    str, StringConstraints(min_length=1, max_length=256), AfterValidator(_no_hidden_characters)
+]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 # A JSON number is a book_id, a JSON string a title (or a book_id in digits).
 Item = StrictInt | Title
@@ -109,10 +135,14 @@ class PredictResponse(BaseModel):
     recs: list[str]
     books: list[RecommendedBook]
     request_id: str
-    model_version: str
+    model_version: str = Field(description="Registry version of the model that answered.")
     resolved: list[ResolvedItem]
     unknown: list[StrictInt | str] = Field(
         description="Items and disliked items that matched no book, as given (items first)."
+    )
+    arm: Literal["production", "challenger"] = Field(
+        "production",
+        description="Which served model answered: production, or the challenger (for its share of readers).",
     )
 
 
@@ -130,7 +160,12 @@ class FeedbackCreate(BaseModel):
     request_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")] | None = Field(
         None, description="The request_id of the /predict answer that showed the book; checked when given."
     )
-    position: int | None = Field(None, ge=0, le=10_000, description="Where the book was shown in the list.")
+    position: int | None = Field(
+        None,
+        ge=0,
+        le=10_000,
+        description="Where the book was shown in the list; with a request_id, taken from the record instead.",
+    )
     recommendations: list[Title] | None = Field(None, max_length=MAX_ITEMS)
     timestamp: str | float | None = None
 
@@ -162,6 +197,10 @@ class FeedbackPublic(BaseModel):
     title: str
     value: int
     request_id: str | None
+    position: int | None = Field(
+        None,
+        description="The stored position: with a request_id, the book's rank in that answer (0 = first).",
+    )
 
 
 class BookPublic(BaseModel):
@@ -217,21 +256,27 @@ class GenresResponse(BaseModel):
     genres: list[GenrePublic]
 
 
-class RandomPredictionPublic(BaseModel):
-    """One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's names."""
+# The prototype's /random names for two record fields; every other field keeps the record's name.
+PROTOTYPE_NAMES = {"ts": "timestamp", "userid": "user_id"}
 
-    request_id: str
-    timestamp: str
-    user_id: str
-    items: list[str]
-    item_ids: list[int]
-    prediction: list[str]
-    prediction_ids: list[int]
-    scores: list[float]
-    latency_ms: float
-    model_version: str
-    unknown: list[str]
-    k: int
+# One logged prediction: derived from the record's field definitions (readcrumbs/events/records.py),
+# so a new record field appears here, described, without an edit.
+RandomPredictionPublic: type[BaseModel] = create_model(
+    "RandomPredictionPublic",
+    __doc__="One logged prediction; ``user_id``, ``timestamp`` and ``prediction`` keep the prototype's "
+    "names.",
+    **{
+        PROTOTYPE_NAMES.get(spec.name, spec.name): (spec.python_type, Field(description=spec.doc))
+        for spec in prediction_fields()
+    },  # type: ignore[call-overload]  # field definitions built at import, typed at runtime
+)
+
+
+def random_prediction_public(record: PredictionRecord) -> BaseModel:
+    """``record`` as a :data:`RandomPredictionPublic`."""
+    return RandomPredictionPublic(
+        **{PROTOTYPE_NAMES.get(name, name): value for name, value in asdict(record).items()}
+    )
 
 
 class HealthResponse(BaseModel):
@@ -247,20 +292,49 @@ class ModelPublic(BaseModel):
     loaded_at: str
     source: Literal["registry", "cache"] = Field(
         description="Where the files came from: the registry, or the local copy of the last good "
-        "version while the registry cannot be reached."
+        "version while the registry cannot be reached or its production version is corrupt."
     )
+    fallback_reason: str | None = Field(
+        None, description="Why the cached copy serves instead of the registry's version (source 'cache')."
+    )
+
+    @classmethod
+    def from_state(cls, state: ServingState) -> ModelPublic:
+        manifest = state.bundle.manifest
+        return cls(
+            name=manifest.name,
+            version=state.version,
+            model_type=manifest.model_type,
+            data_version=manifest.data_version,
+            created_at=manifest.created_at,
+            loaded_at=state.loaded_at,
+            source=state.source.value,
+        )
 
 
 class EventStorePublic(BaseModel):
     kind: str = Field(description="sqlite, dynamodb or memory.")
-    state: Literal["ok", "unavailable"]
+    state: Literal["ok", "degraded", "unavailable"] = Field(
+        description="unavailable: the store does not answer; degraded: it answers but writes fail "
+        "(records wait in the spool or in memory); ok otherwise."
+    )
     queue_depth: int
+    held: int = Field(0, description="Records held in memory because neither store nor spool took them.")
     spooled: int = Field(description="Records waiting in the local spool for the store to recover.")
+
+
+class ChallengerPublic(BaseModel):
+    model: ModelPublic
+    mode: Literal["split", "shadow"] = Field(description="READCRUMBS_CHALLENGER_MODE.")
+    share: float = Field(description="READCRUMBS_CHALLENGER_SHARE: readers shown its list in split mode.")
 
 
 class ReadyResponse(BaseModel):
     status: Literal["ready"] = "ready"
     model: ModelPublic
+    challenger: ChallengerPublic | None = Field(
+        None, description="The registry's challenger version served beside production; null when none."
+    )
     catalogue_size: int
     event_store: EventStorePublic
 
@@ -269,3 +343,9 @@ class ReloadResponse(BaseModel):
     outcome: Literal["loaded", "unchanged"]
     model_version: str
     previous_version: str | None
+    challenger_outcome: Literal["loaded", "unchanged", "cleared", "none", "refused"] = Field(
+        "none",
+        description="What the reload did to the challenger: none when no challenger alias is set, "
+        "refused when its version cannot be served (production's reload still happened).",
+    )
+    challenger_version: str | None = Field(None, description="The challenger version served now.")

@@ -1,5 +1,9 @@
 """The model being served, swapped atomically when the registry's production alias moves.
 
+One :class:`ModelHolder` follows one registry alias: the backend keeps one for ``production``
+and one for ``challenger`` (champion and challenger, issue 12). When the challenger alias is
+cleared, its holder stops serving it (:attr:`ReloadOutcome.CLEARED`); production's never does.
+
 A request reads :meth:`ModelHolder.current` once and works with that :class:`ServingState`
 (model and catalogue together) to the end, so a reload never changes the model under a request in
 flight: the swap is one reference assignment, done only after the new version has been loaded,
@@ -59,31 +63,34 @@ class ServingState:
 class ReloadOutcome(StrEnum):
     LOADED = "loaded"
     UNCHANGED = "unchanged"
+    CLEARED = "cleared"  # the challenger alias was unset: nothing served for it any more
 
 
 @dataclass(frozen=True)
 class Reload:
-    """What a reload did: ``outcome``, the version now served and the one served before."""
+    """What a reload did: ``outcome``, the version now served (None once cleared) and the one before."""
 
     outcome: ReloadOutcome
-    version: int
+    version: int | None
     previous: int | None
 
 
 class ModelHolder:
-    """Holds the served :class:`ServingState`; loads the production version on request or by polling."""
+    """Holds the served :class:`ServingState` of one alias; loads its version on request or by polling."""
 
     def __init__(
         self,
         registry: Registry,
         model_name: str,
         *,
+        alias: str = PRODUCTION,
         fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD,
         metrics: Metrics | None = None,
         cache: ModelCache | None = None,
     ) -> None:
         self.registry = registry
         self.model_name = model_name
+        self.alias = alias
         self.fuzzy_threshold = fuzzy_threshold
         self.metrics = metrics or Metrics()
         self.cache = cache
@@ -103,7 +110,7 @@ class ModelHolder:
         state = self._state
         if state is None:
             raise ModelNotReady(
-                f"No model is loaded yet; the registry needs a '{PRODUCTION}' version of "
+                f"No model is loaded yet; the registry needs a '{self.alias}' version of "
                 f"{self.model_name!r} (run `make train`)."
             )
         return state
@@ -121,7 +128,7 @@ class ModelHolder:
 
     def _index(self, manifest: Manifest, files: dict[str, bytes], source: ModelSource) -> ServingState:
         bundle = bundle_from_files(manifest, files)
-        catalogue = Catalogue(bundle.books(), self.fuzzy_threshold)
+        catalogue = Catalogue.from_columns(bundle.columns, self.fuzzy_threshold)
         return ServingState(bundle, catalogue, utc_now_iso(), source)
 
     def load_cached(self) -> Reload:
@@ -143,7 +150,7 @@ class ModelHolder:
                 log.error("refused the locally cached copy of %s: %s", self.model_name, exc)
                 raise
             self._state = state
-            self.metrics.serving(manifest.name, state.version, manifest.model_type)
+            self._report_serving(state)
             self.metrics.model_reloads.labels(outcome="loaded").inc()
             log.warning(
                 "serving %s v%d from the local cache %s (the last good version loaded)",
@@ -153,19 +160,31 @@ class ModelHolder:
             )
             return Reload(ReloadOutcome.LOADED, manifest.version, previous)
 
+    def _report_serving(self, state: ServingState) -> None:
+        # The model_info gauge names the production model; a challenger shows in /ready.
+        if self.alias == PRODUCTION:
+            manifest = state.bundle.manifest
+            self.metrics.serving(manifest.name, state.version, manifest.model_type)
+
     def reload(self, *, retry_refused: bool = True) -> Reload:
-        """Serve the production alias's version if it is not served already.
+        """Serve the alias's version if it is not served already.
 
         Raises :class:`VersionNotFound` when the alias is unset and :class:`ChecksumMismatch`
         when that version's files are corrupt; either way the current version keeps serving.
-        ``retry_refused=False`` (the poll) skips a version refused before.
+        A holder of another alias than production stops serving when its alias is cleared
+        (:attr:`ReloadOutcome.CLEARED`). ``retry_refused=False`` (the poll) skips a version
+        refused before.
         """
         with self._reload_lock:
             current = self._state
             previous = int(current.bundle.manifest.version) if current is not None else None
-            version = self.registry.alias(self.model_name, PRODUCTION)
+            version = self.registry.alias(self.model_name, self.alias)
+            if version is None and self.alias != PRODUCTION and current is not None:
+                self._state = None
+                log.info("%s of %s cleared; no longer serving v%s", self.alias, self.model_name, previous)
+                return Reload(ReloadOutcome.CLEARED, None, previous)
             if version is None:
-                raise VersionNotFound(f"model {self.model_name!r} has no '{PRODUCTION}' version")
+                raise VersionNotFound(f"model {self.model_name!r} has no '{self.alias}' version")
             # A version served from the local cache is loaded again from the registry once it answers.
             from_registry = current is not None and current.source == ModelSource.REGISTRY
             if (version == previous and from_registry) or (not retry_refused and version in self._refused):
@@ -185,12 +204,13 @@ class ModelHolder:
                 raise
             self._state = state  # the swap: requests that already hold the old state finish on it
             manifest = state.bundle.manifest
-            self.metrics.serving(manifest.name, state.version, manifest.model_type)
+            self._report_serving(state)
             self.metrics.model_reloads.labels(outcome="loaded").inc()
             log.info(
-                "serving %s v%d (%s, %d books), loaded in %.2f s",
+                "serving %s v%d as %s (%s, %d books), loaded in %.2f s",
                 manifest.name,
                 version,
+                self.alias,
                 manifest.model_type,
                 len(state.catalogue),
                 time.perf_counter() - started,
@@ -199,11 +219,13 @@ class ModelHolder:
 
     # -- polling ------------------------------------------------------------------------------
     def start_polling(self, interval_s: float) -> None:
-        """Check the production alias every ``interval_s`` seconds in a background thread."""
+        """Check the alias every ``interval_s`` seconds in a background thread."""
         if self._poller is not None:
             return
         self._stop_polling.clear()
-        self._poller = threading.Thread(target=self._poll, args=(interval_s,), name="model-poll", daemon=True)
+        self._poller = threading.Thread(
+            target=self._poll, args=(interval_s,), name=f"model-poll-{self.alias}", daemon=True
+        )
         self._poller.start()
 
     def stop_polling(self) -> None:
@@ -217,9 +239,9 @@ class ModelHolder:
             try:
                 self.reload(retry_refused=False)
             except VersionNotFound:
-                log.debug("no production version of %s yet", self.model_name)
+                log.debug("no %s version of %s yet", self.alias, self.model_name)
             except ChecksumMismatch:
                 pass  # logged by reload; the refused version is skipped from now on
             except Exception:
                 # A broken registry must not end the poll (nor the process); the old model serves on.
-                log.exception("polling the production alias of %s failed", self.model_name)
+                log.exception("polling the %s alias of %s failed", self.alias, self.model_name)

@@ -10,11 +10,12 @@ import ipaddress
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from backend.connections import ConnectionLimits
 from readcrumbs.catalogue import DEFAULT_FUZZY_THRESHOLD
 from readcrumbs.settings import Settings
 
@@ -34,7 +35,21 @@ class BackendSettings(Settings):
         description="Bearer token of POST /admin/reload (16+ characters); unset disables the route.",
     )
     model_poll_s: float = Field(
-        0.0, ge=0.0, le=86_400.0, description="Seconds between checks of the production alias; 0 = off."
+        0.0,
+        ge=0.0,
+        le=86_400.0,
+        description="Seconds between checks of the production and challenger aliases; 0 = off.",
+    )
+    challenger_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share (0..1) of readers, by a stable hash of userid, shown the challenger's list.",
+    )
+    challenger_mode: Literal["split", "shadow"] = Field(
+        "split",
+        description="split: the challenger answers its share of readers; shadow: both score every "
+        "request, production's list is shown and the challenger's logged.",
     )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Comma-separated origins allowed to call the API from a browser."
@@ -49,6 +64,18 @@ class BackendSettings(Settings):
     event_flush_s: float = Field(
         0.5, gt=0.0, le=1.0, description="Longest wait (seconds) before queued records are written."
     )
+    event_retry_after_s: int = Field(
+        5,
+        ge=1,
+        le=3_600,
+        description="Retry-After (seconds) of the 503 answered when no record can be logged "
+        "(store, spool and memory all failing).",
+    )
+    event_durable: bool = Field(
+        False,
+        description="Append and fsync each record to the local spool before answering: a SIGKILL "
+        "loses nothing, at one fsync per request.",
+    )
     rate_limit_per_min: int = Field(
         DEFAULT_RATE_LIMIT_PER_MIN,
         ge=0,
@@ -58,6 +85,38 @@ class BackendSettings(Settings):
     rate_limit_exempt: Annotated[tuple[str, ...], NoDecode] = Field(
         ("127.0.0.1", "::1"),
         description="Comma-separated client IPs never rate-limited (the readers' app on this machine).",
+    )
+    workers: int = Field(1, ge=1, le=64, description="Server processes (python -m backend --workers).")
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0.0,
+        le=300.0,
+        description="Seconds a client may take to send a request's headers (then 408).",
+    )
+    body_timeout_s: float = Field(
+        10.0,
+        gt=0.0,
+        le=300.0,
+        description="Seconds a client may take to send a request's body (then closed).",
+    )
+    keep_alive_s: int = Field(
+        5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open."
+    )
+    max_connections: int = Field(
+        2_000,
+        ge=1,
+        le=1_000_000,
+        description="Open connections per server process; beyond, 503 and closed at once (kept under the "
+        "open-file limit).",
+    )
+    max_connections_per_client: int = Field(
+        256, ge=1, le=1_000_000, description="Open connections from one client IP per server process."
+    )
+    cpu_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Threads that resolve /predict titles off the event loop (fuzzy matching, suggestions).",
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     access_log: bool = Field(False, description="Log one JSON line per request.")
@@ -129,6 +188,16 @@ class BackendSettings(Settings):
     def log_level_number(self) -> int:
         """The ``logging`` level of :attr:`log_level`."""
         return logging.getLevelNamesMapping()[self.log_level]
+
+    @property
+    def connection_limits(self) -> ConnectionLimits:
+        """The per-process connection limits of :mod:`backend.connections`."""
+        return ConnectionLimits(
+            header_timeout_s=self.header_timeout_s,
+            body_timeout_s=self.body_timeout_s,
+            max_connections=self.max_connections,
+            max_connections_per_client=self.max_connections_per_client,
+        )
 
     @property
     def spool_dir(self) -> Path:

@@ -132,16 +132,20 @@ class Traffic:
     def __init__(self, bodies: list[bytes], feedback_every: int, seed: int = 3) -> None:
         self.bodies = bodies
         self.feedback_every = feedback_every
-        self.recent: deque[tuple[str, int]] = deque(maxlen=RECENT_ANSWERS)  # (request_id, book_id)
+        # (request_id, book_id, userid): feedback must come from the reader the answer was for.
+        self.recent: deque[tuple[str, int, str]] = deque(maxlen=RECENT_ANSWERS)
         self._rng = random.Random(seed)
         self._count = 0
 
     def next(self) -> tuple[str, bytes]:
         self._count += 1
         if self.feedback_every and self._count % self.feedback_every == 0 and self.recent:
-            request_id, book_id = self.recent[self._rng.randrange(len(self.recent))]
+            # Taken, not just read: one vote per (request, book), as the API stores one row each.
+            picked = self._rng.randrange(len(self.recent))
+            request_id, book_id, userid = self.recent[picked]
+            del self.recent[picked]
             body = {
-                "userid": f"load-{self._count % 97}",
+                "userid": userid,
                 "request_id": request_id,
                 "book_id": book_id,
                 "feedback": self._rng.choice((1, -1)),
@@ -149,11 +153,11 @@ class Traffic:
             return FEEDBACK, json.dumps(body).encode()
         return PREDICT, self.bodies[self._count % len(self.bodies)]
 
-    def remember(self, answer: bytes) -> None:
-        """Keep a /predict answer's request_id and first book for later feedback."""
+    def remember(self, answer: bytes, userid: str = "load") -> None:
+        """Keep a /predict answer's request_id, first book and reader for later feedback."""
         parsed = json.loads(answer)
         if parsed.get("books"):
-            self.recent.append((parsed["request_id"], int(parsed["books"][0]["book_id"])))
+            self.recent.append((parsed["request_id"], int(parsed["books"][0]["book_id"]), userid))
 
 
 async def connection_loop(
@@ -192,7 +196,7 @@ async def connection_loop(
             if status == 200:
                 tally.answered[route] += 1
                 if route == PREDICT:
-                    traffic.remember(answer)
+                    traffic.remember(answer, json.loads(body)["userid"])
             else:
                 tally.errors[route] += 1
     finally:

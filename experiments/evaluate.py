@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from experiments.dataset import Dataset
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import DataError
 from readcrumbs.ranking import top_k
 from readcrumbs.recommenders.base import Recommender

@@ -21,17 +21,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from experiments.cli import load_settings
 from experiments.config import ModelConfig, load_config, parse_model_list
-from experiments.dataset import Dataset
-from experiments.evaluate import EvaluationSet, evaluate, floor_ratio, format_metrics, heldout_evaluation_set
+from experiments.evaluate import EvaluationSet, floor_ratio, format_metrics, heldout_evaluation_set
+from experiments.promotion import promote
 from experiments.tracking import link_to_model_registry
-from experiments.train import TrainingResult, open_registry, train_and_register, training_likes
+from experiments.train import TrainingResult, train_and_register, training_likes
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import PromotionRefused, ReadCrumbsError
-from readcrumbs.model_bundle import load_bundle
-from readcrumbs.registry import GATE_METRIC, GATE_PROTOCOL, PRODUCTION, STAGING, Manifest, Registry
+from readcrumbs.registry import (
+    GATE_METRIC,
+    GATE_PROTOCOL,
+    PRODUCTION,
+    STAGING,
+    Manifest,
+    Registry,
+    open_registry,
+)
 from readcrumbs.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,7 +115,7 @@ def promote_best(
 ) -> Promotion:
     """Make the best candidate ``staging``, and ``production`` if it passes the gate."""
     name = settings.model_name
-    best = max(candidates, key=gate_value)  # the first of equals: config order decides ties
+    best = choose_best(candidates)
     registry.set_alias(name, STAGING, best.version)
     link_to_model_registry(settings, best.extra.get("wandb_artifact"), name, [STAGING])
     current = registry.alias(name, PRODUCTION)
@@ -117,51 +123,16 @@ def promote_best(
         return Promotion(
             current, best.version, False, f"production is already v{best.version} ({best.model_type})"
         )
-    if current is None:
-        registry.promote(name, best.version)
-        message = f"v{best.version} ({best.model_type}) is the first production model"
-    else:
-        production = registry.manifest(name, current)
-        try:
-            if production.split_id == best.split_id:
-                registry.promote(name, best.version)
-                message = (
-                    f"v{best.version} ({best.model_type}) {GATE_PROTOCOL} {GATE_METRIC}="
-                    f"{gate_value(best):.4f} beats production v{current}'s "
-                    f"{gate_value(production):.4f}; promoted"
-                )
-            else:
-                message = _promote_across_splits(registry, dataset, evaluation, best, production)
-        except PromotionRefused as refused:
-            return Promotion(current, best.version, False, f"promotion refused: {refused}")
-    link_to_model_registry(settings, best.extra.get("wandb_artifact"), name, [PRODUCTION])
-    return Promotion(best.version, best.version, True, message)
+    try:
+        message = promote(settings, registry, best.version, held_out=(dataset, evaluation))
+    except PromotionRefused as refused:
+        return Promotion(current, best.version, False, f"promotion refused: {refused}")
+    return Promotion(best.version, best.version, True, f"{message}; promoted")
 
 
-def _promote_across_splits(
-    registry: Registry, dataset: Dataset, evaluation: EvaluationSet, best: Manifest, production: Manifest
-) -> str:
-    """Re-evaluate production on the candidate's split; promote (forced past the split check) if it loses."""
-    bundle = load_bundle(registry, production.name, production.version)
-    if not np.array_equal(bundle.book_ids, dataset.book_ids):
-        raise PromotionRefused(
-            f"production v{production.version} indexes another catalogue than data {dataset.version}, so "
-            f"the two cannot be compared on one split; promote v{best.version} with --force if it should "
-            "serve"
-        )
-    old = evaluate(bundle.model, evaluation)[GATE_PROTOCOL][GATE_METRIC]
-    new = gate_value(best)
-    if new <= old:
-        raise PromotionRefused(
-            f"v{best.version} {GATE_PROTOCOL} {GATE_METRIC}={new:.4f} does not beat production "
-            f"v{production.version}'s {old:.4f}, re-evaluated on split {evaluation.split_id}"
-        )
-    # The manifests' split ids differ, so the registry's own gate cannot compare them; this did.
-    registry.promote(best.name, best.version, force=True)
-    return (
-        f"v{best.version} ({best.model_type}) {GATE_PROTOCOL} {GATE_METRIC}={new:.4f} beats production "
-        f"v{production.version}'s {old:.4f} re-evaluated on split {evaluation.split_id}; promoted"
-    )
+def choose_best(candidates: Sequence[Manifest]) -> Manifest:
+    """The candidate the pipeline puts forward: the best gate metric; the first of equals (config order)."""
+    return max(candidates, key=gate_value)
 
 
 def format_result(result: PipelineResult, model_name: str) -> str:

@@ -2,15 +2,22 @@
 
     python -m experiments.registry_cli list
     python -m experiments.registry_cli show 3
-    python -m experiments.registry_cli promote 3 [--force]
-    python -m experiments.registry_cli rollback
+    python -m experiments.registry_cli promote 3 [--force] [--online [--min-readers 100] [--max-drop 0.05]]
+    python -m experiments.registry_cli rollback [--alias challenger]
+    python -m experiments.registry_cli challenge 4
+    python -m experiments.registry_cli challenge --clear
     python -m experiments.registry_cli delete 2
     python -m experiments.registry_cli verify 3
 
 ``promote`` applies the gate (the candidate must beat production on fav3 recall@10 of the same
-held-out split) unless ``--force``. ``rollback`` returns production to the version it had
-before. ``delete`` refuses a version that an alias points to or could roll back to. ``verify``
-checks every file against its sha256. A refused or failed command prints one line and exits 2.
+held-out split) unless ``--force``; with ``--online`` also the online gate: the candidate, served
+as challenger, must not be worse than production beyond ``--max-drop`` on any quality metric
+read from the event store, with ``--min-readers`` on each arm (see experiments/promotion.py).
+``rollback`` returns production (or ``--alias challenger``) to the version it had before.
+``challenge`` points the ``challenger`` alias at a version, which a backend serves beside
+production (READCRUMBS_CHALLENGER_SHARE, READCRUMBS_CHALLENGER_MODE); ``--clear`` unsets it.
+``delete`` refuses a version that an alias points to or could roll back to. ``verify`` checks
+every file against its sha256. A refused or failed command prints one line and exits 2.
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from experiments.cli import load_settings
+from experiments.promotion import DEFAULT_MAX_DROP, OnlineGate, promote, submit_challenger
 from experiments.tracking import link_to_model_registry
-from experiments.train import open_registry
 from readcrumbs.errors import ReadCrumbsError
-from readcrumbs.registry import PRODUCTION, Manifest, Registry
+from readcrumbs.online import DEFAULT_MIN_READERS
+from readcrumbs.registry import CHALLENGER, PRODUCTION, Manifest, Registry, open_registry
 from readcrumbs.settings import Settings
 
 EXIT_REFUSED = 2
@@ -79,8 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(command, help=help_text).add_argument("version", type=int)
     promote = commands.add_parser("promote", help="make a version production (gate unless --force)")
     promote.add_argument("version", type=int)
-    promote.add_argument("--force", action="store_true", help="skip the gate")
-    commands.add_parser("rollback", help="production back to the version it had before")
+    promote.add_argument("--force", action="store_true", help="skip the offline gate")
+    promote.add_argument("--online", action="store_true", help="also require the online comparison")
+    promote.add_argument(
+        "--min-readers", type=int, default=DEFAULT_MIN_READERS, help="readers each arm needs"
+    )
+    promote.add_argument(
+        "--max-drop",
+        type=float,
+        default=DEFAULT_MAX_DROP,
+        help="largest relative drop tolerated (0.05 = 5%%)",
+    )
+    rollback = commands.add_parser("rollback", help="an alias (production) back to the version it had before")
+    rollback.add_argument("--alias", default=PRODUCTION, choices=[PRODUCTION, CHALLENGER])
+    challenge = commands.add_parser("challenge", help="serve a version as challenger beside production")
+    target = challenge.add_mutually_exclusive_group(required=True)
+    target.add_argument("version", type=int, nargs="?")
+    target.add_argument("--clear", action="store_true", help="stop serving a challenger")
     return parser
 
 
@@ -93,15 +116,26 @@ def run(args: argparse.Namespace, settings: Settings) -> str:
     if args.command == "show":
         return json.dumps(asdict(registry.manifest(name, args.version)), indent=2, sort_keys=True)
     if args.command == "promote":
-        registry.promote(name, args.version, force=args.force)
-        manifest = registry.manifest(name, args.version)
-        link_to_model_registry(settings, manifest.extra.get("wandb_artifact"), name, [PRODUCTION])
-        return f"{name} v{args.version} is now {PRODUCTION}{' (forced)' if args.force else ''}"
+        if not args.online:
+            return promote(settings, registry, args.version, force=args.force)
+        from readcrumbs.events import open_event_store
+
+        store = open_event_store(settings.resolved_events_url)
+        try:
+            gate = OnlineGate(store, min_readers=args.min_readers, max_drop=args.max_drop)
+            return promote(settings, registry, args.version, force=args.force, online=gate)
+        finally:
+            store.close()
     if args.command == "rollback":
-        version = registry.rollback(name)
+        version = registry.rollback(name, args.alias)
         manifest = registry.manifest(name, version)
-        link_to_model_registry(settings, manifest.extra.get("wandb_artifact"), name, [PRODUCTION])
-        return f"{name} {PRODUCTION} rolled back to v{version}"
+        link_to_model_registry(settings, manifest.extra.get("wandb_artifact"), name, [args.alias])
+        return f"{name} {args.alias} rolled back to v{version}"
+    if args.command == "challenge":
+        if args.clear:
+            cleared = registry.clear_alias(name, CHALLENGER)
+            return f"{name} has no {CHALLENGER} now" + (f" (was v{cleared})" if cleared is not None else "")
+        return submit_challenger(settings, registry, args.version)
     if args.command == "delete":
         registry.delete(name, args.version)
         return f"deleted {name} v{args.version}"

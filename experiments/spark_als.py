@@ -39,16 +39,24 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
+from experiments import promotion
 from experiments.config import load_config, parse_params
-from experiments.dataset import Dataset
-from experiments.evaluate import evaluate, format_metrics, heldout_evaluation_set
+from experiments.evaluate import format_metrics, heldout_evaluation_set
+from experiments.registration import evaluate_and_register, registered_before, training_config
 from experiments.spark_params import ALS_PARAM_NAMES, LikeCounts, SparkALSParams, to_spark
 from experiments.tracking import git_commit, tracked_run
 from readcrumbs.blobs import open_blob_store
+from readcrumbs.dataset import (
+    CATALOGUE_FILE,
+    HELDOUT_FILE,
+    INTERACTIONS_FILE,
+    TRAINING_SIGNAL_FILE,
+    Dataset,
+    dataset_key,
+)
 from readcrumbs.errors import ConfigError, DataError, PromotionRefused, ReadCrumbsError
-from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders.als import ALS
-from readcrumbs.registry import Manifest, Registry, fingerprint
+from readcrumbs.registry import Manifest, Registry, open_registry
 from readcrumbs.settings import Settings
 
 if TYPE_CHECKING:
@@ -213,18 +221,18 @@ def read_stage_parquet(spark: SparkSession, store_url: str, data_version: str, f
     S3A connector, no access).
     """
     try:
-        return spark.read.parquet(parquet_uri(store_url, f"data/{data_version}/{file}"))
+        return spark.read.parquet(parquet_uri(store_url, dataset_key(data_version, file)))
     except Exception as exc:  # AnalysisException: missing path; Py4JJavaError: no s3a connector
         raise DataError(f"Spark cannot read data version {data_version} from {store_url}: {exc}") from exc
 
 
 def training_likes(spark: SparkSession, store_url: str, data_version: str) -> DataFrame:
     """The training signal of every user who is not held out: ``user_id``, ``book_id`` (int64)."""
-    signal = f"data/{data_version}/training_signal.parquet"
+    signal = dataset_key(data_version, TRAINING_SIGNAL_FILE)
     # Data versions written before the training signal existed train on the likes alone.
-    file = "training_signal.parquet" if open_blob_store(store_url).exists(signal) else "interactions.parquet"
+    file = TRAINING_SIGNAL_FILE if open_blob_store(store_url).exists(signal) else INTERACTIONS_FILE
     likes = read_stage_parquet(spark, store_url, data_version, file)
-    heldout = read_stage_parquet(spark, store_url, data_version, "heldout_users.parquet")
+    heldout = read_stage_parquet(spark, store_url, data_version, HELDOUT_FILE)
     # Held-out users are the evaluation's readers: training on them would leak the answers.
     return likes.select("user_id", "book_id").join(heldout.select("user_id"), "user_id", "left_anti")
 
@@ -236,9 +244,9 @@ def evaluation_dataset(spark: SparkSession, store_url: str, data_version: str) -
     not grow with the training data.
     """
     store = open_blob_store(store_url)
-    catalogue = pd.read_parquet(io.BytesIO(store.read(f"data/{data_version}/catalogue.parquet")))
-    likes = read_stage_parquet(spark, store_url, data_version, "interactions.parquet")
-    heldout = read_stage_parquet(spark, store_url, data_version, "heldout_users.parquet").select("user_id")
+    catalogue = pd.read_parquet(io.BytesIO(store.read(dataset_key(data_version, CATALOGUE_FILE))))
+    likes = read_stage_parquet(spark, store_url, data_version, INTERACTIONS_FILE)
+    heldout = read_stage_parquet(spark, store_url, data_version, HELDOUT_FILE).select("user_id")
     readers = np.array([row["user_id"] for row in heldout.collect()], dtype=np.int64)
     rows = likes.join(heldout, "user_id").select("user_id", "book_id").collect()
     interactions = pd.DataFrame(
@@ -422,10 +430,9 @@ def train_and_register(
     repeated. ``promote`` then moves ``production`` to the version if it passes the registry's
     gate; a refusal is logged and leaves ``promoted`` False.
     """
-    store_url = settings.resolved_registry_url
-    registry = Registry(open_blob_store(store_url))
+    registry = open_registry(settings)
     full_params = ALS(**params).params
-    known = registry.find(settings.model_name, fingerprint(ALS.model_type, full_params, data_version, ENGINE))
+    known = registered_before(registry, settings, ALS.model_type, full_params, data_version, ENGINE)
     training: SparkTraining | None = None
     if known is not None:
         log.info("v%d already has these parameters, data and engine; not training again", known.version)
@@ -435,7 +442,7 @@ def train_and_register(
     promoted = False
     if promote:
         try:
-            registry.promote(settings.model_name, manifest.version)
+            promotion.promote(settings, registry, manifest.version)
             promoted = True
         except PromotionRefused as exc:
             log.warning("not promoted: %s", exc)
@@ -448,47 +455,20 @@ def _train_evaluate_register(
     store_url = settings.resolved_registry_url
     dataset = evaluation_dataset(spark, store_url, data_version)
     evaluation = heldout_evaluation_set(dataset, settings.seed)
-    commit = git_commit()
-    config = {
-        "model_type": ALS.model_type,
-        "params": params,
-        "engine": ENGINE,
-        "data_version": data_version,
-        "split_id": evaluation.split_id,
-        "git_commit": commit,
-    }
+    config = training_config(ALS.model_type, params, ENGINE, data_version, evaluation.split_id, git_commit())
     name = f"{ALS.model_type}-{ENGINE}-{data_version}"
     with tracked_run(settings, job_type="train", name=name, config=config) as run:
         training = train_als(spark, training_likes(spark, store_url, data_version), dataset.book_ids, params)
-        started = time.perf_counter()
-        metrics = evaluate(training.model, evaluation)
-        evaluate_s = time.perf_counter() - started
-        run.log_metrics(metrics, fit_seconds=training.fit_seconds, evaluate_seconds=evaluate_s)
-        files = bundle_files(training.model, dataset.catalogue)
-        fp = fingerprint(ALS.model_type, params, data_version, ENGINE)
-        artifact = run.log_model(
-            f"{settings.model_name}-{ALS.model_type}",
-            files,
-            metadata={**config, "metrics": metrics},
-            aliases=[f"fp-{fp}"],
-        )
-        manifest = registry.register(
-            settings.model_name,
-            ALS.model_type,
-            files,
-            params=params,
-            metrics=metrics,
-            data_version=data_version,
-            split_id=evaluation.split_id,
-            engine=ENGINE,
-            git_commit=commit,
-            wandb_run=run.path,
-            extra={
-                **training.manifest_extra(),
-                "wandb_artifact": artifact if run.path else None,
-                "fit_seconds": round(training.fit_seconds, 3),
-                "evaluate_seconds": round(evaluate_s, 3),
-            },
+        manifest, _ = evaluate_and_register(
+            settings,
+            registry,
+            run,
+            training.model,
+            dataset.catalogue,
+            evaluation,
+            config,
+            fit_seconds=training.fit_seconds,
+            extra=training.manifest_extra(),
         )
     return manifest, training
 

@@ -22,14 +22,13 @@ import scipy.sparse as sp
 
 from experiments.cli import load_settings
 from experiments.config import check_model_type, load_config, parse_params
-from experiments.dataset import Dataset
-from experiments.evaluate import EvaluationSet, Metrics, evaluate, format_metrics, heldout_evaluation_set
+from experiments.evaluate import EvaluationSet, Metrics, format_metrics, heldout_evaluation_set
+from experiments.registration import evaluate_and_register, registered_before, training_config
 from experiments.tracking import git_commit, tracked_run
-from readcrumbs.blobs import open_blob_store
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ReadCrumbsError
-from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders import Recommender, create_model
-from readcrumbs.registry import Manifest, Registry, fingerprint
+from readcrumbs.registry import Manifest, Registry, open_registry
 from readcrumbs.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,65 +92,29 @@ def train_and_register(
     # The model's own params include its defaults, so "no l2 given" and "l2=500" are one training.
     full_params = create_model(model_type, params).params
     engine = engine_of(model_type)
-    known = registry.find(settings.model_name, fingerprint(model_type, full_params, dataset.version, engine))
+    known = registered_before(registry, settings, model_type, full_params, dataset.version, engine)
     if known is not None:
         log.info(
             "%s: v%d already has these parameters and data; not training again", model_type, known.version
         )
         return TrainingResult(known, reused=True)
 
-    commit = git_commit()
-    config = {
-        "model_type": model_type,
-        "params": full_params,
-        "engine": engine,
-        "data_version": dataset.version,
-        "split_id": evaluation.split_id,
-        "git_commit": commit,
-    }
+    config = training_config(
+        model_type, full_params, engine, dataset.version, evaluation.split_id, git_commit()
+    )
     with tracked_run(
         settings, job_type="train", name=f"{model_type}-{dataset.version}", config=config, group=group
     ) as run:
         model, fit_s = fit_model(
             model_type, full_params, likes if likes is not None else training_likes(dataset)
         )
-        started = time.perf_counter()
-        metrics = evaluate(model, evaluation)
-        evaluate_s = time.perf_counter() - started
-        run.log_metrics(metrics, fit_seconds=fit_s, evaluate_seconds=evaluate_s)
-        files = bundle_files(model, dataset.catalogue)
-        artifact = run.log_model(
-            f"{settings.model_name}-{model_type}",
-            files,
-            metadata={**config, "metrics": metrics},
-            aliases=[f"fp-{fingerprint(model_type, full_params, dataset.version, engine)}"],
-        )
-        manifest = registry.register(
-            settings.model_name,
-            model_type,
-            files,
-            params=full_params,
-            metrics=metrics,
-            data_version=dataset.version,
-            split_id=evaluation.split_id,
-            engine=engine,
-            git_commit=commit,
-            wandb_run=run.path,
-            extra={
-                "wandb_artifact": artifact if run.path else None,
-                "fit_seconds": round(fit_s, 3),
-                "evaluate_seconds": round(evaluate_s, 3),
-            },
+        manifest, evaluate_s = evaluate_and_register(
+            settings, registry, run, model, dataset.catalogue, evaluation, config, fit_seconds=fit_s
         )
     log.info(
         "%s: registered v%d (fit %.1f s, evaluate %.1f s)", model_type, manifest.version, fit_s, evaluate_s
     )
     return TrainingResult(manifest, reused=False, seconds={"fit": fit_s, "evaluate": evaluate_s})
-
-
-def open_registry(settings: Settings) -> Registry:
-    """The registry named by the settings (``$READCRUMBS_HOME/registry`` by default)."""
-    return Registry(open_blob_store(settings.resolved_registry_url))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,10 +31,10 @@ import numpy as np
 
 from experiments.cli import load_settings
 from experiments.config import DEFAULT_CONFIG, check_model_type, load_config, parse_grid
-from experiments.dataset import Dataset
 from experiments.evaluate import Metrics, evaluate, floor_ratio, heldout_evaluation_set
 from experiments.tracking import tracked_run
 from experiments.train import fit_model, training_likes
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, DataError, ReadCrumbsError
 from readcrumbs.settings import Settings
 

@@ -17,13 +17,15 @@ import requests
 
 from frontend.books import (
     Book,
+    Genre,
     Recommendations,
     Vote,
     parse_book,
     parse_book_list,
+    parse_genres,
     parse_recommendations,
 )
-from readcrumbs.errors import RequestRejected, ServiceUnavailable
+from frontend.errors import RequestRejected, ServiceUnavailable
 
 # Connecting to a live server on the same network takes milliseconds; waiting longer only
 # delays the "not reachable" message.
@@ -43,8 +45,22 @@ class BackendAPI(Protocol):
         """One catalogue book."""
         ...
 
-    def recommend(self, favourites: Sequence[int | str], reader_id: str, k: int) -> Recommendations:
-        """``k`` books for a reader who loves ``favourites`` (book ids or free-text titles)."""
+    def list_genres(self) -> list[Genre]:
+        """The genres a reader can start from, most books first."""
+        ...
+
+    def recommend(
+        self,
+        favourites: Sequence[int | str],
+        reader_id: str,
+        k: int,
+        *,
+        genres: Sequence[str] = (),
+        disliked: Sequence[int | str] = (),
+        one_per_series: bool = False,
+    ) -> Recommendations:
+        """``k`` books for a reader who loves ``favourites`` (book ids or free-text titles) and/or
+        the ``genres``, never one of ``disliked``; ``one_per_series``: at most one book per series."""
         ...
 
     def send_feedback(self, vote: Vote) -> None:
@@ -72,9 +88,30 @@ class HttpBackend:
         payload = self._call("GET", f"/books/{int(book_id)}")
         return _parsed("/books/{book_id}", parse_book, payload)
 
-    def recommend(self, favourites: Sequence[int | str], reader_id: str, k: int) -> Recommendations:
+    def list_genres(self) -> list[Genre]:
+        payload = self._call("GET", "/genres")
+        return _parsed("/genres", parse_genres, payload)
+
+    def recommend(
+        self,
+        favourites: Sequence[int | str],
+        reader_id: str,
+        k: int,
+        *,
+        genres: Sequence[str] = (),
+        disliked: Sequence[int | str] = (),
+        one_per_series: bool = False,
+    ) -> Recommendations:
         items = list(favourites)
-        payload = self._call("POST", "/predict", json={"items": items, "userid": reader_id, "k": k})
+        body: dict[str, Any] = {"items": items, "userid": reader_id, "k": k}
+        # Optional fields go only when set, so the request stays the prototype's when unused.
+        if genres:
+            body["genres"] = list(genres)
+        if disliked:
+            body["disliked"] = list(disliked)
+        if one_per_series:
+            body["one_per_series"] = True
+        payload = self._call("POST", "/predict", json=body)
         return _parsed("/predict", lambda p: parse_recommendations(p, items), payload)
 
     def send_feedback(self, vote: Vote) -> None:

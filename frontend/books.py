@@ -30,12 +30,25 @@ class Book:
 
 @dataclass(frozen=True)
 class RecommendedBook:
-    """One recommendation; ``position`` is its index in the list (0 = top)."""
+    """One recommendation; ``position`` is its index in the list (0 = top).
+
+    ``because`` names the favourites that earned it its place, strongest first;
+    ``because_genres`` the picked genres that steered it there.
+    """
 
     book: Book
     position: int
     score: float | None = None
     because: tuple[str, ...] = ()
+    because_genres: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Genre:
+    """A genre a reader can start from, with how many catalogue books carry it."""
+
+    name: str
+    books: int = 0
 
 
 @dataclass(frozen=True)
@@ -136,17 +149,19 @@ def parse_recommendations(payload: object, items: Sequence[int | str]) -> Recomm
     recommended: list[RecommendedBook] = []
     if isinstance(raw_books, list) and raw_books:
         for raw in raw_books:
+            if not isinstance(raw, Mapping):
+                continue
             try:
                 book = parse_book(raw)
             except ValueError:
                 continue
-            because = raw.get("because") if isinstance(raw, Mapping) else None
             recommended.append(
                 RecommendedBook(
                     book=book,
                     position=len(recommended),
-                    score=_as_float(raw.get("score")) if isinstance(raw, Mapping) else None,
-                    because=_as_strings(because),
+                    score=_as_float(raw.get("score")),
+                    because=_as_strings(raw.get("because")),
+                    because_genres=_as_strings(raw.get("because_genres")),
                 )
             )
     else:
@@ -162,6 +177,25 @@ def parse_recommendations(payload: object, items: Sequence[int | str]) -> Recomm
         resolved=_parse_resolved(payload.get("resolved"), items, unknown),
         unknown=unknown,
     )
+
+
+def parse_genres(payload: object) -> list[Genre]:
+    """Genres from a ``GET /genres`` answer, ``{"genres": [{"name", "books"}]}``, in the order sent
+    (most books first); a bare list of names or objects is read too, and unnamed entries skipped."""
+    if isinstance(payload, Mapping):
+        payload = payload.get("genres")
+    if not isinstance(payload, list):
+        raise ValueError("a genre list must be an object with a 'genres' list")
+    genres: list[Genre] = []
+    seen: set[str] = set()
+    for raw in payload:
+        name = _as_text(raw.get("name")) if isinstance(raw, Mapping) else _as_text(raw)
+        if name is None or isinstance(raw, int | float) or name in seen:
+            continue
+        seen.add(name)
+        count = _as_int(raw.get("books")) if isinstance(raw, Mapping) else None
+        genres.append(Genre(name, max(count or 0, 0)))
+    return genres
 
 
 def parse_rejection(detail: object, fallback: str) -> Rejection:

@@ -101,20 +101,40 @@ def format_rating(rating: float | None) -> str:
     return "" if rating is None else f"★ {rating:.2f}"
 
 
-def because_text(because: tuple[str, ...]) -> str:
-    """``Because you liked A and B`` (at most two titles), or ``""`` (not escaped)."""
-    if not because:
-        return ""
-    shown = list(because[:2])
-    more = len(because) - len(shown)
-    text = " and ".join(f"“{title}”" for title in shown)
-    return f"Because you liked {text}" + (f" and {more} more" if more else "")
+def genre_label(name: str) -> str:
+    """A genre as readers write it: ``science-fiction`` → ``science fiction``."""
+    return name.replace("-", " ").replace("_", " ").strip()
+
+
+def because_text(because: tuple[str, ...], because_genres: tuple[str, ...] = ()) -> str:
+    """Why a book is recommended, in plain words (not escaped).
+
+    ``Because you liked “A”``, ``Because you liked “A” and “B”`` (at most two titles, then
+    ``“A”, “B” and 2 more``), ``Popular in fantasy`` for a book the picked genres brought, both joined when
+    both apply, or ``""`` when the answer gave no reason.
+    """
+    reasons = []
+    if because:
+        titles = [f"“{title}”" for title in because[:2]]
+        more = len(because) - len(titles)
+        if more:
+            titles.append(f"{more} more")
+        reasons.append("Because you liked " + _and_list(tuple(titles)))
+    if because_genres:
+        genres = _and_list(tuple(genre_label(genre) for genre in because_genres))
+        reasons.append(("popular in " if reasons else "Popular in ") + genres)
+    return "; ".join(reasons)
+
+
+def _and_list(names: tuple[str, ...]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def card_html(recommended: RecommendedBook) -> str:
     """One recommendation card: cover, title, author · year · rating, and why it is here."""
     book = recommended.book
-    because = because_text(recommended.because)
+    because = because_text(recommended.because, recommended.because_genres)
     return (
         f'<div class="rc-card" data-position="{recommended.position}">'
         f'<div class="rc-cover" role="img" aria-label="{html.escape(f"Cover of {book.title}")}" '

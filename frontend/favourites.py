@@ -6,6 +6,9 @@ import re
 
 # More favourites than this adds nothing to a recommendation and risks an oversize request.
 MAX_FAVOURITES = 50
+# Books turned down that are sent with a request: the latest ones. Older dislikes say less about
+# what to show now, and a request must stay small.
+MAX_DISLIKED = 50
 
 MIN_RECOMMENDATIONS = 5
 MAX_RECOMMENDATIONS = 20
@@ -47,6 +50,18 @@ def book_ids_from_query(value: str | None) -> list[int]:
         if piece.isdigit() and int(piece) not in ids:
             ids.append(int(piece))
     return ids[:MAX_FAVOURITES]
+
+
+def genres_from_query(value: str | None) -> list[str]:
+    """Genre names from a ``?genres=fantasy,classics`` query value, in order, each once."""
+    if not value:
+        return []
+    genres: list[str] = []
+    for piece in value.split(","):
+        name = piece.strip()
+        if name and name not in genres:
+            genres.append(name)
+    return genres[:MAX_FAVOURITES]
 
 
 def recommendations_from_query(value: str | None) -> int:

@@ -24,7 +24,7 @@ from urllib.request import urlopen
 
 from websockets.sync.client import ClientConnection, connect
 
-from readcrumbs.errors import ConfigError
+from frontend.errors import ConfigError
 
 CHROMIUM_FLAGS = (
     "--headless",

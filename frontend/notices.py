@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from readcrumbs.errors import ServiceError
+from frontend.errors import ServiceError
 
 # Characters that Streamlit's Markdown (labels, st.error, st.markdown) reads as formatting inside a
 # line: emphasis, code, links, HTML, headings, strikethrough, LaTeX, tables.

@@ -1,4 +1,5 @@
-"""The book picker: catalogue search, the reader's shelf, and the "paste a list" box."""
+"""The book picker: genres to start from, catalogue search, the reader's shelf, and the
+"paste a list" box."""
 
 from __future__ import annotations
 
@@ -6,28 +7,58 @@ import streamlit as st
 
 from frontend.api_client import BackendAPI
 from frontend.books import parse_rejection
-from frontend.cards import row_html
+from frontend.cards import genre_label, row_html
+from frontend.errors import RequestRejected, ServiceError
 from frontend.favourites import MAX_FAVOURITES, split_pasted_list
 from frontend.notices import escape_markdown, show_unavailable
 from frontend.session import (
+    GENRES_ERROR,
     PASTED_TEXT,
+    PICKED_GENRES,
     SEARCH_QUERY,
     Session,
     add_to_shelf,
     ask_from_paste,
     ask_from_shelf,
     clear_shelf,
+    disliked,
+    forget_dislikes,
+    forget_genres,
     on_shelf,
+    picked_genres,
     remove_from_shelf,
     search,
     shelf,
+    starter_genres,
 )
-from readcrumbs.errors import RequestRejected, ServiceError
 
 # The backend refuses longer search queries; one letter matches too much to be useful.
 MAX_QUERY_CHARS = 200
 MIN_QUERY_CHARS = 2
+# Enough chips to cover most tastes in two rows of a wide page; the backend sends the biggest first.
+MAX_GENRE_CHIPS = 18
 PASTE_PLACEHOLDER = "One title per line, or separated by commas:\nThe Hobbit\nPride and Prejudice\nDune"
+
+
+def genre_panel(session: Session, backend: BackendAPI) -> None:
+    """Genre chips: a reader with no favourites yet picks one or a few and presses Recommend."""
+    names = [genre.name for genre in starter_genres(session, backend)[:MAX_GENRE_CHIPS]]
+    # Keep picks the backend no longer lists selectable, so the chip can be unpicked.
+    names += [name for name in picked_genres(session) if name not in names]
+    if not names:
+        if session.get(GENRES_ERROR):
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.caption("Genres to start from could not be loaded just now.")
+            right.button("↻ Retry", key="retry-genres", on_click=forget_genres, args=(session,))
+        return
+    st.pills(
+        "New here? Start from genres",
+        names,
+        selection_mode="multi",
+        format_func=genre_label,
+        key=PICKED_GENRES,
+        help="Pick one or a few, then press Recommend: no favourites needed.",
+    )
 
 
 def search_panel(session: Session, backend: BackendAPI, limit: int) -> None:
@@ -77,9 +108,13 @@ def search_panel(session: Session, backend: BackendAPI, limit: int) -> None:
 def shelf_panel(session: Session) -> None:
     """The picked books with cover, author and year; remove one, clear all, or ask."""
     books = shelf(session)
+    genres = picked_genres(session)
     st.markdown(f"**Your favourites** ({len(books)} of at most {MAX_FAVOURITES})")
     if not books:
-        st.caption("Nothing picked yet. Add a few books you loved: three or more give the best picks.")
+        st.caption(
+            "Nothing picked yet. Add a few books you loved (three or more give the best picks), "
+            "or start from genres."
+        )
     for index, book in enumerate(books):
         text_column, button_column = st.columns([5, 1], vertical_alignment="center")
         text_column.markdown(row_html(book), unsafe_allow_html=True)
@@ -91,13 +126,15 @@ def shelf_panel(session: Session) -> None:
             args=(session, book),
             width="stretch",
         )
+    if genres:
+        st.caption("Genres: " + escape_markdown(", ".join(genre_label(name) for name in genres)))
     st.space("xsmall")
     ask_column, clear_column = st.columns([3, 1])
     ask_column.button(
         "✨ Recommend books",
         key="ask-shelf",
         type="primary",
-        disabled=not books,
+        disabled=not books and not genres,
         on_click=ask_from_shelf,
         args=(session,),
         width="stretch",
@@ -106,6 +143,25 @@ def shelf_panel(session: Session) -> None:
         clear_column.button(
             "Clear", key="clear-shelf", on_click=clear_shelf, args=(session,), width="stretch"
         )
+    _disliked_note(session)
+
+
+def _disliked_note(session: Session) -> None:
+    """The books turned down with 👎, which are left out of every list; the reader can undo that."""
+    books = disliked(session)
+    if not books:
+        return
+    titles = ", ".join(f"“{book.title}”" for book in books)
+    text_column, button_column = st.columns([5, 1], vertical_alignment="center")
+    text_column.caption("Not for you, left out of your lists: " + escape_markdown(titles))
+    button_column.button(
+        "Undo",
+        key="forget-dislikes",
+        help="Let these books be recommended again",
+        on_click=forget_dislikes,
+        args=(session,),
+        width="stretch",
+    )
 
 
 def paste_panel(session: Session) -> None:

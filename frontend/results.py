@@ -1,4 +1,8 @@
-"""The answer: how the favourites were read, the recommendation cards, and 👍 / 👎 on each."""
+"""The answer: how the favourites were read, the recommendation cards, and 👍 / 👎 on each.
+
+A 👎 takes the book off the list for good and asks again at once; a 👍 offers "more like this",
+which makes the book a favourite and asks again.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,26 @@ import streamlit as st
 from frontend.api_client import BackendAPI
 from frontend.books import Recommendations, RecommendedBook, parse_rejection
 from frontend.cards import card_html
+from frontend.errors import RequestRejected
 from frontend.notices import escape_markdown, show_unavailable
 from frontend.session import (
     OUTCOME,
     Outcome,
     Session,
     cast_vote,
+    more_like_this,
     replace_pasted_entry,
     retry,
     suggestions_for,
     vote_status,
 )
-from readcrumbs.errors import RequestRejected
 
 CARDS_PER_ROW = 5
 # Unknown entries beyond this many get no search-based suggestions.
 MAX_SEARCHED_ENTRIES = 10
-LIKED = "👍 Liked, thanks!"
+LIKED = "👍"
 DISLIKED = "👎 Noted: not for you"
+MORE_LIKE_THIS = "More like this"
 
 
 def results_panel(session: Session, backend: BackendAPI) -> None:
@@ -45,20 +51,20 @@ def results_panel(session: Session, backend: BackendAPI) -> None:
     elif outcome.error is not None:
         show_unavailable(outcome.error, retry_key="retry-recommend", on_retry=retry, args=(session,))
     elif outcome.recommendations is None:
-        st.warning("Pick or paste at least one book you loved first.", icon="📖")
+        st.warning("Pick or paste at least one book you loved, or pick a genre, first.", icon="📖")
     else:
         recommendations = outcome.recommendations
         if outcome.request.source == "paste":
             _resolution_report(session, backend, outcome, recommendations)
         elif recommendations.unknown:
             _unknown_report(session, backend, outcome, list(recommendations.unknown), {})
-        _cards(session, backend, recommendations)
+        _cards(session, backend, recommendations, len(outcome.request.disliked))
 
 
 def _empty_state() -> None:
     st.info(
         "**How it works**\n\n"
-        "1. Find a few books you loved: search the catalogue, or paste a list.\n"
+        "1. Find a few books you loved: search the catalogue or paste a list. New here? Start from genres.\n"
         "2. Press **Recommend**. Your picks appear here, each with the reason it was chosen.\n"
         "3. Tell us with 👍 or 👎 whether we got it right; it makes the next picks better.",
         icon="📚",
@@ -140,12 +146,17 @@ def _close_titles(
     return []
 
 
-def _cards(session: Session, backend: BackendAPI, recommendations: Recommendations) -> None:
+def _cards(session: Session, backend: BackendAPI, recommendations: Recommendations, left_out: int) -> None:
     books = recommendations.books
     if not books:
         st.info("No recommendations came back for these favourites. Try adding a few more books.", icon="📭")
         return
     st.subheader(f"{len(books)} books you might love")
+    if left_out:
+        st.caption(
+            f"Leaving out the {left_out} book{'s' if left_out > 1 else ''} you turned down, "
+            "and steering away from books like them."
+        )
     for start in range(0, len(books), CARDS_PER_ROW):
         columns = st.columns(CARDS_PER_ROW, gap="medium")
         for column, recommended in zip(columns, books[start : start + CARDS_PER_ROW], strict=False):
@@ -161,10 +172,23 @@ def _vote_buttons(
 ) -> None:
     status = vote_status(session, request_id, recommended)
     key = f"{request_id}-{recommended.position}"
-    if status is not None and status.recorded:
+    if status is not None and status.recorded and status.value > 0:
         # A disabled button, not a caption: it says "done" and keeps the cards of a row equally tall.
-        label = LIKED if status.value > 0 else DISLIKED
-        st.button(label, key=f"voted-{key}", disabled=True, width="stretch")
+        # A card is narrow: the greyed 👍 says "liked" and leaves the room to the offer.
+        liked, more = st.columns([1, 3])
+        liked.button(LIKED, key=f"voted-{key}", disabled=True, help="You liked this", width="stretch")
+        more.button(
+            MORE_LIKE_THIS,
+            key=f"more-{key}",
+            help="Add this book to your favourites and refresh the list",
+            on_click=more_like_this,
+            args=(session, recommended.book),
+            width="stretch",
+        )
+        return
+    if status is not None and status.recorded:
+        # Only until the refreshed list arrives (or when it could not): the book is left out from now on.
+        st.button(DISLIKED, key=f"voted-{key}", disabled=True, width="stretch")
         return
     like, dislike = st.columns(2)
     like.button(

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from monitoring import charts, drift, traffic
+from monitoring.arms import ArmsView, build_arms, comparison_table, relative_changes
 from monitoring.loading import WindowData, load_traffic, load_window, only_versions
 from monitoring.models import RegistryView, load_registry_view
 from monitoring.report import Report, ReportOptions, build_report
@@ -27,6 +28,14 @@ from readcrumbs.errors import ReadCrumbsError
 from readcrumbs.events import open_event_store
 from readcrumbs.events.base import EventStore
 from readcrumbs.events.summary import TrafficSummary
+from readcrumbs.online import (
+    BETTER,
+    BOOTSTRAP_READERS,
+    BOOTSTRAP_REQUESTS,
+    DEFAULT_MIN_READERS,
+    WORSE,
+    Z_TEST,
+)
 
 LEVEL_COLOURS = {"stable": "green", "moderate": "orange", "drift": "red", "no data": "gray"}
 
@@ -90,6 +99,21 @@ def cached_traffic_loader(
     return load
 
 
+def cached_arms_builder(ttl_s: int) -> Callable[..., ArmsView]:
+    """:func:`build_arms` cached for ``ttl_s`` seconds per ``key`` (its bootstrap takes a moment).
+
+    ``key`` names what the data and registry were read from; they are not hashed themselves.
+    """
+
+    @st.cache_data(ttl=ttl_s, show_spinner="Comparing the arms…", max_entries=8)
+    def build(
+        _data: WindowData, _registry: RegistryView, key: tuple[object, ...], recall_k: int, min_readers: int
+    ) -> ArmsView:
+        return build_arms(_data, _registry, recall_k, min_readers)
+
+    return build
+
+
 @st.cache_data(ttl=120, show_spinner="Reading the registry…", max_entries=4)
 def registry_view(registry_url: str, model_name: str) -> RegistryView:
     """Manifests, production version and training catalogue; re-read every two minutes."""
@@ -145,8 +169,13 @@ def version_filter(data: WindowData, registry: RegistryView) -> list[str] | None
     if not served:
         return None
     label = "Model versions"
-    if registry.production is not None:
-        label += f" (production: {registry.production})"
+    aliases = [
+        f"{alias}: {version}"
+        for alias, version in (("production", registry.production), ("challenger", registry.challenger))
+        if version is not None
+    ]
+    if aliases:
+        label += f" ({', '.join(aliases)})"
     chosen = st.sidebar.multiselect(label, served, default=served, key="versions")
     return None if set(chosen) == set(served) else list(chosen)
 
@@ -277,6 +306,79 @@ def quality_section(report: Report, controls: Controls) -> None:
             "- **Offline** columns come from each version's manifest (held-out users; `fav3` gives 3 liked "
             "books, `fold80` 80% of them)."
         )
+
+
+def arms_section(
+    data: WindowData, registry: RegistryView, controls: Controls, key: tuple[object, ...], ttl_s: int
+) -> None:
+    """Production and challenger side by side: online figures, intervals, verdict, offline metrics."""
+    sample_note_for(data)
+    min_readers = int(
+        st.number_input(
+            "Readers each arm needs before a verdict",
+            min_value=1,
+            max_value=1_000_000,
+            value=DEFAULT_MIN_READERS,
+            key="min_readers",
+        )
+    )
+    view = cached_arms_builder(ttl_s)(data, registry, key, controls.recall_k, min_readers)
+    st.dataframe(view.served, hide_index=True, key="arms_served")
+    comparison = view.comparison
+    if comparison is None:
+        st.info(
+            "No challenger traffic in this window. Name one with `registry_cli challenge <version>` and "
+            "send it a share of readers with `READCRUMBS_CHALLENGER_SHARE` on the backend."
+        )
+    else:
+        if view.shadow:
+            st.caption(
+                "Shadow mode: readers saw production's lists only, so the challenger is judged by Recall@K "
+                "of later favourites against the lists it would have shown; its other figures stay empty."
+            )
+        banner = {BETTER: st.success, WORSE: st.error}.get(comparison.verdict, st.info)
+        banner(f"**{comparison.verdict}** — {comparison.reason}.")
+        st.dataframe(comparison_table(comparison), hide_index=True, key="arms_table")
+        changes = relative_changes(comparison)
+        if not changes.empty:
+            st.plotly_chart(charts.arm_changes(changes), key="arms_chart")
+    st.markdown("**Offline metrics of each arm's model version** (held-out readers, from the manifests)")
+    st.dataframe(view.offline, hide_index=True, key="arms_offline")
+    with st.expander("Definitions"):
+        confidence = 95 if comparison is None else round(comparison.confidence * 100)
+        st.markdown(
+            "Each request is answered by one **arm**: `production`, or `challenger` for the share of "
+            "readers the backend sends to it (a stable hash of `userid`, so a reader stays in one arm). "
+            "Figures per arm follow the Quality tab's definitions (rated requests; Recall@K of later "
+            "favourites counts a favourite for the arm that had answered the reader before).\n"
+            f"- **Like rate** and **hit rate**: {Z_TEST} with reader-clustered standard errors (a "
+            "reader's votes move together, so errors come from readers' totals, not from each book as "
+            "an independent trial); normal intervals per arm and for the difference. Like rate counts "
+            "each shown book of a rated request, hit rate each rated request.\n"
+            f"- **MRR** and **Recall@K**: seeded percentile {BOOTSTRAP_READERS} (each arm resampled on its "
+            f"own; readers' requests stay together); **mean latency**: {BOOTSTRAP_REQUESTS}. The p-value is "
+            "twice the smaller share of resampled differences on either side of zero.\n"
+            f"- Intervals are {confidence} %. A metric's verdict is *challenger better/worse* when p < "
+            f"{100 - confidence} % in the direction the metric improves (lower latency is better), else *not "
+            f"yet distinguishable*. Nothing is decided until each arm has {min_readers} readers. The "
+            "overall verdict weighs like rate, hit rate, MRR and Recall@K (latency is shown beside them): "
+            "worse when any is significantly worse, better when one is better and none worse.\n"
+            "- In **shadow mode** (`READCRUMBS_CHALLENGER_MODE=shadow`) readers see production's list only, "
+            "so those requests count as production's, and the challenger is compared by Recall@K of "
+            "later favourites against the lists it would have shown (arm `shadow`).\n"
+            "- `registry_cli promote <version> --online` uses the same comparison."
+        )
+
+
+def sample_note_for(data: WindowData) -> None:
+    """Say which predictions the arm comparison saw."""
+    if data.sampled:
+        st.caption(
+            f"Computed on the {len(data.recent):,} most recent predictions of the window "
+            f"(of {data.traffic.requests:,}) and the feedback since the first of them."
+        )
+    else:
+        st.caption(f"Computed on all {len(data.recent):,} predictions of the window and their feedback.")
 
 
 def catalogue_section(report: Report) -> None:
@@ -412,13 +514,24 @@ def main() -> None:
         versions_only(registry)
         return
     headline(report, controls)
-    traffic_tab, quality_tab, catalogue_tab, drift_tab = st.tabs(
-        ["Traffic & latency", "Quality from feedback", "Catalogue health", "Drift"]
+    traffic_tab, quality_tab, arms_tab, catalogue_tab, drift_tab = st.tabs(
+        ["Traffic & latency", "Quality from feedback", "Arms", "Catalogue health", "Drift"]
     )
     with traffic_tab:
         traffic_section(report, controls)
     with quality_tab:
         quality_section(report, controls)
+    with arms_tab:
+        key = (
+            events_url,
+            controls.window.start,
+            controls.window.end,
+            controls.sample_size,
+            tuple(versions or ()),
+            registry.production,
+            registry.challenger,
+        )
+        arms_section(data, registry, controls, key, settings.dashboard_cache_ttl_s)
     with catalogue_tab:
         catalogue_section(report)
     with drift_tab:

@@ -101,3 +101,29 @@ def unknown_share(per_bucket: pd.DataFrame, bucket: str) -> go.Figure:
     )
     figure.update_layout(yaxis_title="share of typed titles", yaxis_tickformat=".0%")
     return figure
+
+
+VERDICT_COLOURS = {"challenger better": "green", "challenger worse": "red"}
+
+
+def arm_changes(changes: pd.DataFrame) -> go.Figure:
+    """Challenger against production per quality metric: relative change with its interval, zero marked."""
+    figure = _figure("Challenger vs production: quality, change relative to production")
+    figure.add_scatter(
+        x=changes["change"] * 100,
+        y=changes["metric"],
+        mode="markers",
+        marker={"size": 11, "color": [VERDICT_COLOURS.get(v, "gray") for v in changes["verdict"]]},
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": (changes["high"] - changes["change"]) * 100,
+            "arrayminus": (changes["change"] - changes["low"]) * 100,
+        },
+        name="change",
+        showlegend=False,
+    )
+    figure.add_vline(x=0, line_dash="dash", line_color="black")
+    figure.update_layout(xaxis_title="% vs production (interval at the comparison's confidence)")
+    figure.update_yaxes(autorange="reversed")
+    return figure

@@ -20,7 +20,19 @@ from monitoring.windows import BUCKETS, Window, bucket_for_span, parse_times
 from readcrumbs.events.base import EventStore
 from readcrumbs.events.summary import TrafficSummary
 
-RECENT_COLUMNS = ("request_id", "ts", "userid", "model_version", "item_ids", "prediction_ids", "unknown")
+RECENT_COLUMNS = (
+    "request_id",
+    "ts",
+    "userid",
+    "model_version",
+    "arm",
+    "latency_ms",
+    "shadow_version",
+    "shadow_prediction_ids",
+    "item_ids",
+    "prediction_ids",
+    "unknown",
+)
 BUCKET_SECONDS: dict[str, int] = dict(BUCKETS)
 
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from readcrumbs.blobs import BlobStore, open_blob_store
+from readcrumbs.dataset import CATALOGUE_FILE, dataset_key
 from readcrumbs.errors import ReadCrumbsError
+from readcrumbs.online import CHALLENGER
 from readcrumbs.registry import PRODUCTION, Manifest, Registry
 
 CATALOGUE_COLUMNS = ("book_id", "title", "genres", "popularity", "popularity_pct")
@@ -23,7 +25,7 @@ _TRAILING_NUMBER = re.compile(r"(\d+)$")
 
 @dataclass(frozen=True)
 class RegistryView:
-    """The registered versions, the production one and its training catalogue.
+    """The registered versions, the production and challenger ones, production's training catalogue.
 
     ``catalogue`` holds :data:`CATALOGUE_COLUMNS`, one row per book, or is None when it cannot
     be read; ``problem`` then says why, for the dashboard's info box.
@@ -34,6 +36,7 @@ class RegistryView:
     catalogue: pd.DataFrame | None = None
     data_version: str | None = None
     problem: str | None = None
+    challenger: int | None = None
 
 
 def version_key(model_version: str) -> str:
@@ -47,7 +50,7 @@ def version_key(model_version: str) -> str:
 
 def read_catalogue(store: BlobStore, data_version: str) -> pd.DataFrame:
     """``data/<data_version>/catalogue.parquet``, only the columns the dashboard uses."""
-    data = store.read(f"data/{data_version}/catalogue.parquet")
+    data = store.read(dataset_key(data_version, CATALOGUE_FILE))
     return pd.read_parquet(io.BytesIO(data), columns=list(CATALOGUE_COLUMNS))
 
 
@@ -58,6 +61,7 @@ def load_registry_view(registry_url: str, model_name: str) -> RegistryView:
         registry = Registry(store)
         manifests = registry.manifests(model_name)
         production = registry.alias(model_name, PRODUCTION)
+        challenger = registry.alias(model_name, CHALLENGER)
     except ReadCrumbsError as exc:
         return RegistryView(problem=f"The registry at {registry_url} cannot be read: {exc}")
     if not manifests:
@@ -74,8 +78,10 @@ def load_registry_view(registry_url: str, model_name: str) -> RegistryView:
     except (ReadCrumbsError, OSError, ValueError, KeyError) as exc:
         # pyarrow's errors derive from ValueError/OSError; a missing column raises KeyError.
         reason = f"The catalogue of data version {source.data_version} cannot be read: {exc}"
-        return RegistryView(manifests, production, None, source.data_version, _join(problem, reason))
-    return RegistryView(manifests, production, catalogue, source.data_version, problem)
+        return RegistryView(
+            manifests, production, None, source.data_version, _join(problem, reason), challenger
+        )
+    return RegistryView(manifests, production, catalogue, source.data_version, problem, challenger)
 
 
 def _join(*messages: str | None) -> str | None:

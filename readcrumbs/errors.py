@@ -12,6 +12,7 @@ line or an HTTP layer can turn them into a clear answer in one place::
     ├── RegistryError          a registry operation was refused
     │   ├── VersionNotFound    no such model version (or no version behind an alias)
     │   ├── ChecksumMismatch   an artifact's sha256 differs from its manifest
+    │   ├── RegistryCorrupt    an alias or manifest file is not what it should be
     │   └── PromotionRefused   the gate kept a candidate out of production
     ├── ModelNotReady          no model is loaded yet
     ├── UnknownBook            a book id or title that the catalogue does not know
@@ -57,6 +58,10 @@ class VersionNotFound(RegistryError):
 
 class ChecksumMismatch(RegistryError):
     """An artifact's sha256 differs from the one recorded in its manifest."""
+
+
+class RegistryCorrupt(RegistryError):
+    """An alias or manifest file cannot be read as one (not JSON, wrong shape, a non-integer version)."""
 
 
 class PromotionRefused(RegistryError):

@@ -28,28 +28,12 @@ from readcrumbs.registry import Manifest, Registry
 if TYPE_CHECKING:
     import pandas as pd
 
-    from readcrumbs.catalogue import Book
-
 MODEL_FILE = "model.npz"
 CATALOGUE_FILE = "catalogue.json"
 # Versions registered before catalogue.json.
 LEGACY_CATALOGUE_FILE = "catalogue.parquet"
 
 Columns = dict[str, list[Any]]
-# Book's fields in order, each a catalogue column.
-BOOK_FIELDS = (
-    "book_id",
-    "title",
-    "authors",
-    "year",
-    "image_url",
-    "small_image_url",
-    "average_rating",
-    "ratings_count",
-    "genres",
-    "popularity",
-    "popularity_pct",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,46 +112,6 @@ class ModelBundle:
         import pandas as pd
 
         return pd.DataFrame(self.columns)
-
-    def books(self) -> list[Book]:
-        """The catalogue as :class:`~readcrumbs.catalogue.Book` rows, in index order (no pandas)."""
-        # Imported here: the catalogue module (title resolution) imports pandas today.
-        from readcrumbs.catalogue import Book
-
-        n_books = len(self.book_ids)
-        column = self.columns.get
-        values = zip(
-            *(column(name) or [None] * n_books for name in BOOK_FIELDS),
-            strict=True,
-        )
-        return [
-            Book(
-                book_id=int(book_id),
-                title=str(title),
-                authors=authors or "",
-                year=None if year is None else int(year),
-                image_url=image_url or "",
-                small_image_url=small_image_url or "",
-                average_rating=None if rating is None else float(rating),
-                ratings_count=int(ratings_count or 0),
-                genres=tuple(str(genre) for genre in genres or ()),
-                popularity=int(popularity or 0),
-                popularity_pct=float(popularity_pct or 0.0),
-            )
-            for (
-                book_id,
-                title,
-                authors,
-                year,
-                image_url,
-                small_image_url,
-                rating,
-                ratings_count,
-                genres,
-                popularity,
-                popularity_pct,
-            ) in values
-        ]
 
     def indices(self, book_ids: Sequence[int]) -> np.ndarray:
         """Model indices of ``book_ids``: (n,) int64; :class:`UnknownBook` for one not in the catalogue."""

@@ -20,19 +20,25 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from readcrumbs.blobs import BlobStore
+from readcrumbs.blobs import BlobStore, open_blob_store
 from readcrumbs.errors import (
     BlobNotFound,
     ChecksumMismatch,
     PromotionRefused,
+    RegistryCorrupt,
     RegistryError,
     VersionNotFound,
 )
 
+if TYPE_CHECKING:
+    from readcrumbs.settings import Settings
+
 PRODUCTION = "production"
 STAGING = "staging"
+# The version served beside production to a share of readers, or in shadow (issue 12).
+CHALLENGER = "challenger"
 # The gate's yardstick: DESIGN.md compares candidates on fav3 Recall@10.
 GATE_PROTOCOL = "fav3"
 GATE_METRIC = "recall@10"
@@ -78,13 +84,25 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: bytes) -> Manifest:
-        raw = json.loads(data)
-        raw["files"] = {name: FileEntry(**entry) for name, entry in raw["files"].items()}
-        return cls(**raw)
+        """Parse ``manifest.json``; :class:`RegistryCorrupt` when it is not one."""
+        try:
+            raw = json.loads(data)
+            raw["files"] = {name: FileEntry(**entry) for name, entry in raw["files"].items()}
+            manifest = cls(**raw)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+            raise RegistryCorrupt(f"malformed manifest ({type(exc).__name__}: {exc})") from None
+        if type(manifest.version) is not int:
+            raise RegistryCorrupt(f"malformed manifest: version {manifest.version!r} is not an integer")
+        return manifest
 
     def metric(self, protocol: str = GATE_PROTOCOL, name: str = GATE_METRIC) -> float | None:
         """One offline metric, or None when it was not measured."""
         return self.metrics.get(protocol, {}).get(name)
+
+
+def _is_version(value: object) -> bool:
+    """A version number as JSON holds it: an int (``true`` is not one)."""
+    return type(value) is int
 
 
 def fingerprint(model_type: str, params: Mapping[str, Any], data_version: str, engine: str) -> str:
@@ -132,10 +150,13 @@ class Registry:
 
     def manifest(self, name: str, version: int) -> Manifest:
         """The manifest of one version; :class:`VersionNotFound` when absent."""
+        key = self._version_key(name, version)
         try:
-            return Manifest.from_json(self.store.read(self._version_key(name, version)))
+            return Manifest.from_json(self.store.read(key))
         except BlobNotFound:
             raise VersionNotFound(f"model {name!r} has no version {version}") from None
+        except RegistryCorrupt as exc:
+            raise RegistryCorrupt(f"{key}: {exc}") from None
 
     def manifests(self, name: str) -> list[Manifest]:
         """Every version's manifest, oldest first."""
@@ -236,11 +257,23 @@ class Registry:
         return [key[len(prefix) : -len(".json")] for key in self.store.list(prefix) if key.endswith(".json")]
 
     def _alias_state(self, name: str, alias: str) -> dict[str, Any]:
+        """``{"version": int | None, "history": [int, ...]}``; :class:`RegistryCorrupt` when malformed."""
+        key = self._alias_key(name, alias)
         try:
-            state: dict[str, Any] = json.loads(self.store.read(self._alias_key(name, alias)))
-            return state
+            state = json.loads(self.store.read(key))
         except BlobNotFound:
             return {"version": None, "history": []}
+        except ValueError as exc:  # not JSON, or not UTF-8
+            raise RegistryCorrupt(f"malformed alias {key} ({exc})") from None
+        if not isinstance(state, dict) or "version" not in state:
+            raise RegistryCorrupt(f"malformed alias {key}: not an object with a version")
+        history = state.get("history", [])
+        version = state["version"]
+        if not _is_version(version) and version is not None:
+            raise RegistryCorrupt(f"malformed alias {key}: version {version!r} is not an integer")
+        if not isinstance(history, list) or not all(_is_version(v) for v in history):
+            raise RegistryCorrupt(f"malformed alias {key}: history {history!r} is not a list of integers")
+        return {"version": version, "history": history}
 
     def alias(self, name: str, alias: str = PRODUCTION) -> int | None:
         """The version an alias points to, or None when it is unset."""
@@ -260,10 +293,20 @@ class Registry:
         state = self._alias_state(name, alias)
         if state["version"] == version:
             return
-        history = [*state.get("history", []), state["version"]] if state["version"] is not None else []
+        history = list(state.get("history", []))
+        if state["version"] is not None:
+            history.append(state["version"])
         self._write_alias(name, alias, version, history)
 
-    def _write_alias(self, name: str, alias: str, version: int, history: list[int]) -> None:
+    def clear_alias(self, name: str, alias: str) -> int | None:
+        """Unset ``alias`` (a rollback sets it back); the version it pointed to, or None."""
+        state = self._alias_state(name, alias)
+        if state["version"] is None:
+            return None
+        self._write_alias(name, alias, None, [*state.get("history", []), state["version"]])
+        return int(state["version"])
+
+    def _write_alias(self, name: str, alias: str, version: int | None, history: list[int]) -> None:
         state = {
             "version": version,
             "history": history,
@@ -288,6 +331,14 @@ class Registry:
         previous = history.pop()
         self._write_alias(name, alias, previous, history)
         return previous
+
+
+def open_registry(settings: Settings) -> Registry:
+    """The registry the settings name (``READCRUMBS_REGISTRY_URL``, else ``$READCRUMBS_HOME/registry``).
+
+    Every process opens its registry through this, so all of them agree on where it is.
+    """
+    return Registry(open_blob_store(settings.resolved_registry_url))
 
 
 def check_gate(candidate: Manifest, production: Manifest) -> None:

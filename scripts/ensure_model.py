@@ -17,9 +17,8 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
-from readcrumbs.blobs import open_blob_store
 from readcrumbs.errors import ModelNotReady, ReadCrumbsError
-from readcrumbs.registry import PRODUCTION, Registry
+from readcrumbs.registry import PRODUCTION, open_registry
 from readcrumbs.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ def run_command(command: Sequence[str]) -> int:
 
 def production_version(settings: Settings) -> int | None:
     """The version behind the model's ``production`` alias, or None when it is unset."""
-    registry = Registry(open_blob_store(settings.resolved_registry_url))
+    registry = open_registry(settings)
     return registry.alias(settings.model_name, PRODUCTION)
 
 

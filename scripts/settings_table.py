@@ -28,6 +28,8 @@ READERS = {
     "MonitoringSettings": "dashboard",
     "SparkSettings": "Spark training",
     "RunSettings": "`make run`",
+    "SimulationSettings": "simulated readers",
+    "RetrainSettings": "`make retrain`",
 }
 
 

@@ -452,10 +452,12 @@ def test_main_compose_file_stays_on_its_own_network():
         assert "network" not in service.get("build", {}), name
 
 
-def test_dataset_override_mounts_the_folder_read_only_for_the_trainer():
-    trainer = override("docker-compose.dataset.yml")["services"]["trainer"]
-    assert trainer["environment"]["READCRUMBS_DATA_SOURCE"] == "/dataset"
-    (mount,) = trainer["volumes"]
+@pytest.mark.parametrize("job", ["trainer", "retrain"])
+def test_dataset_override_mounts_the_folder_read_only_for_the_training_jobs(job: str):
+    service = override("docker-compose.dataset.yml")["services"][job]
+    assert job in compose()["services"]
+    assert service["environment"]["READCRUMBS_DATA_SOURCE"] == "/dataset"
+    (mount,) = service["volumes"]
     assert mount["target"] == "/dataset" and mount["read_only"] is True
     assert "READCRUMBS_DATASET_DIR" in mount["source"]
 

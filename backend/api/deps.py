@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backend.event_writer import EventWriter
 from backend.metrics import Metrics
+from backend.offload import CpuPool
 from backend.runtime import Runtime
 from backend.serving import ModelHolder, ServingState
 from backend.settings import BackendSettings
@@ -55,12 +56,18 @@ async def get_settings(runtime: RuntimeDep) -> BackendSettings:
     return runtime.settings
 
 
+async def get_cpu_pool(runtime: RuntimeDep) -> CpuPool:
+    assert runtime.cpu is not None  # the lifespan made it
+    return runtime.cpu
+
+
 ServingDep = Annotated[ServingState, Depends(get_serving_state)]
 ModelsDep = Annotated[ModelHolder, Depends(get_models)]
 WriterDep = Annotated[EventWriter, Depends(get_writer)]
 StoreDep = Annotated[EventStore, Depends(get_store)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 SettingsDep = Annotated[BackendSettings, Depends(get_settings)]
+CpuDep = Annotated[CpuPool, Depends(get_cpu_pool)]
 
 
 async def require_admin(

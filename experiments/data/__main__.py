@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from experiments.data.prepare import prepare_dataset
 from experiments.data.split import DEFAULT_HELDOUT_MIN_LIKES, DEFAULT_HELDOUT_USERS
-from experiments.dataset import Dataset
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ReadCrumbsError
 from readcrumbs.settings import Settings, get_settings
 

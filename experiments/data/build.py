@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.data.genres import canonical_genre, shelf_names_of
-from experiments.dataset import CATALOGUE_COLUMNS
+from readcrumbs.dataset import CATALOGUE_COLUMNS
 from readcrumbs.text import normalize_title
 
 MAX_GENRES = 5

@@ -20,8 +20,8 @@ from experiments.data.feedback import FeedbackLikes, FeedbackSource, feedback_li
 from experiments.data.source import read_source
 from experiments.data.split import DEFAULT_HELDOUT_MIN_LIKES, DEFAULT_HELDOUT_USERS, choose_heldout_users
 from experiments.data.validate import validate
-from experiments.dataset import Dataset, dataset_exists, load_dataset, save_dataset
 from readcrumbs.blobs import open_blob_store
+from readcrumbs.dataset import Dataset, dataset_exists, load_dataset, save_dataset
 from readcrumbs.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,72 +14,44 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy.typing as npt
 
-from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+from readcrumbs.events.records import (
+    FeedbackRecord,
+    Kind,
+    PredictionRecord,
+    RecordField,
+    feedback_fields,
+    prediction_fields,
+)
 
 # pandas only where frames are built: the backend writes events without it (issue 16).
 if TYPE_CHECKING:
     import pandas as pd
 
-# Field order of the records, the tables and the default frame columns.
-PREDICTION_FIELDS: tuple[str, ...] = (
-    "request_id",
-    "ts",
-    "userid",
-    "items",
-    "item_ids",
-    "prediction",
-    "prediction_ids",
-    "scores",
-    "latency_ms",
-    "model_version",
-    "unknown",
-    "k",
-)
-PREDICTION_LIST_FIELDS: frozenset[str] = frozenset(
-    {"items", "item_ids", "prediction", "prediction_ids", "scores", "unknown"}
-)
-FEEDBACK_FIELDS: tuple[str, ...] = (
-    "feedback_id",
-    "ts",
-    "userid",
-    "request_id",
-    "book_id",
-    "title",
-    "position",
-    "value",
-)
+# Field order of the records, the tables and the default frame columns (see records.py).
+PREDICTION_FIELDS: tuple[str, ...] = tuple(f.name for f in prediction_fields())
+PREDICTION_LIST_FIELDS: frozenset[str] = frozenset(f.name for f in prediction_fields() if f.kind.is_list)
+FEEDBACK_FIELDS: tuple[str, ...] = tuple(f.name for f in feedback_fields())
 
-# Frame dtypes. Text is pandas' "str" (a missing request_id reads as NaN: test with pd.isna);
-# ``position`` may be missing, hence the nullable Int64; list fields hold Python lists.
-PREDICTION_DTYPES: Mapping[str, str] = {
-    "request_id": "str",
-    "ts": "str",
-    "userid": "str",
-    "items": "object",
-    "item_ids": "object",
-    "prediction": "object",
-    "prediction_ids": "object",
-    "scores": "object",
-    "latency_ms": "float64",
-    "model_version": "str",
-    "unknown": "object",
-    "k": "int64",
-}
-FEEDBACK_DTYPES: Mapping[str, str] = {
-    "feedback_id": "str",
-    "ts": "str",
-    "userid": "str",
-    "request_id": "str",
-    "book_id": "int64",
-    "title": "str",
-    "position": "Int64",
-    "value": "int64",
-}
+
+def _dtype(spec: RecordField) -> str:
+    # Text is pandas' "str" (a missing optional text reads as NaN: test with pd.isna); an
+    # optional int is the nullable Int64; list fields hold Python lists.
+    if spec.kind.is_list:
+        return "object"
+    if spec.kind is Kind.INT:
+        return "Int64" if spec.optional else "int64"
+    if spec.kind is Kind.FLOAT:
+        return "float64"
+    return "str"
+
+
+PREDICTION_DTYPES: Mapping[str, str] = {f.name: _dtype(f) for f in prediction_fields()}
+FEEDBACK_DTYPES: Mapping[str, str] = {f.name: _dtype(f) for f in feedback_fields()}
 
 # One column of a frame: ``(n_rows,)`` values as a list or a numpy array.
 Column = Sequence[Any] | npt.NDArray[Any]
@@ -187,24 +159,47 @@ def _finite(value: Any, name: str) -> float:
     return number
 
 
+def _checker(spec: RecordField) -> Callable[[Any], Any]:
+    """The function that checks one field's value and returns it with plain Python types."""
+    name = spec.name
+    by_kind: dict[Kind, Callable[[Any], Any]] = {
+        Kind.ID: lambda value: _id(value, name),
+        Kind.TS: check_ts,
+        Kind.TEXT: lambda value: _text(value, name),
+        Kind.INT: operator.index,
+        Kind.FLOAT: lambda value: _finite(value, name),
+        Kind.TEXTS: lambda values: _texts(values, name),
+        Kind.INTS: _ints,
+        Kind.FLOATS: lambda values: _finites(values, name),
+    }
+    check = by_kind[spec.kind]
+    if spec.choices is not None:
+        plain, choices = check, spec.choices
+
+        def check(value: Any) -> Any:
+            if value not in choices:
+                raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+            return plain(value)
+
+    if spec.optional:
+        required = check
+        return lambda value: None if value is None else required(value)
+    return check
+
+
+_PREDICTION_VALUES = operator.attrgetter(*PREDICTION_FIELDS)
+_PREDICTION_CHECKS = tuple(_checker(f) for f in prediction_fields())
+_FEEDBACK_VALUES = operator.attrgetter(*FEEDBACK_FIELDS)
+_FEEDBACK_CHECKS = tuple(_checker(f) for f in feedback_fields())
+
+
 def normalize_prediction(record: PredictionRecord) -> PredictionRecord:
     """A checked copy of ``record`` with plain Python types (numpy scalars become int/float).
 
     The copy owns its lists, so a store never shares mutable state with its caller.
     """
     return PredictionRecord(
-        request_id=_id(record.request_id, "request_id"),
-        ts=check_ts(record.ts),
-        userid=_text(record.userid, "userid"),
-        items=_texts(record.items, "items"),
-        item_ids=_ints(record.item_ids),
-        prediction=_texts(record.prediction, "prediction"),
-        prediction_ids=_ints(record.prediction_ids),
-        scores=_finites(record.scores, "scores"),
-        latency_ms=_finite(record.latency_ms, "latency_ms"),
-        model_version=_text(record.model_version, "model_version"),
-        unknown=_texts(record.unknown, "unknown"),
-        k=operator.index(record.k),
+        *[check(value) for check, value in zip(_PREDICTION_CHECKS, _PREDICTION_VALUES(record), strict=True)]
     )
 
 
@@ -213,33 +208,17 @@ def normalize_feedback(record: FeedbackRecord) -> FeedbackRecord:
     if record.value not in (1, -1):
         raise ValueError(f"feedback value must be +1 or -1, got {record.value!r}")
     return FeedbackRecord(
-        feedback_id=_id(record.feedback_id, "feedback_id"),
-        ts=check_ts(record.ts),
-        userid=_text(record.userid, "userid"),
-        request_id=None if record.request_id is None else _id(record.request_id, "request_id"),
-        book_id=operator.index(record.book_id),
-        title=_text(record.title, "title"),
-        position=None if record.position is None else operator.index(record.position),
-        value=operator.index(record.value),
+        *[check(value) for check, value in zip(_FEEDBACK_CHECKS, _FEEDBACK_VALUES(record), strict=True)]
     )
 
 
 def copy_prediction(record: PredictionRecord) -> PredictionRecord:
     """A copy whose lists are new (records are frozen, their lists are not)."""
-    return PredictionRecord(
-        request_id=record.request_id,
-        ts=record.ts,
-        userid=record.userid,
-        items=list(record.items),
-        item_ids=list(record.item_ids),
-        prediction=list(record.prediction),
-        prediction_ids=list(record.prediction_ids),
-        scores=list(record.scores),
-        latency_ms=record.latency_ms,
-        model_version=record.model_version,
-        unknown=list(record.unknown),
-        k=record.k,
-    )
+    values: list[Any] = [
+        list(getattr(record, name)) if name in PREDICTION_LIST_FIELDS else getattr(record, name)
+        for name in PREDICTION_FIELDS
+    ]
+    return PredictionRecord(*values)
 
 
 def frame(columns: Mapping[str, Column], dtypes: Mapping[str, str]) -> pd.DataFrame:

@@ -55,7 +55,14 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from readcrumbs.errors import ConfigError, StoreError
 from readcrumbs.events import codec, summary
-from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+from readcrumbs.events.records import (
+    FeedbackRecord,
+    Kind,
+    PredictionRecord,
+    RecordField,
+    feedback_fields,
+    prediction_fields,
+)
 
 # pandas only where frames are built: the backend writes events without it (issue 16).
 if TYPE_CHECKING:
@@ -80,101 +87,75 @@ def _number(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-def _ints(values: Sequence[Any]) -> list[int]:
-    return [int(value) for value in values]
-
-
-def _floats(values: Sequence[Any]) -> list[float]:
-    return [float(value) for value in values]
-
-
-def _list(values: Sequence[Any]) -> list[Any]:
-    return list(values)
-
-
 def _same(value: Any) -> Any:
     return value
 
 
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
+def _numbers(values: Sequence[float]) -> list[Decimal]:
+    return [_number(value) for value in values]
 
 
-# How each stored attribute comes back as the record's Python type (Decimal -> int/float).
-_PREDICTION_DECODERS: Mapping[str, Callable[[Any], Any]] = {
-    "request_id": _same,
-    "ts": _same,
-    "userid": _same,
-    "items": _list,
-    "item_ids": _ints,
-    "prediction": _list,
-    "prediction_ids": _ints,
-    "scores": _floats,
-    "latency_ms": float,
-    "model_version": _same,
-    "unknown": _list,
-    "k": int,
-}
-_FEEDBACK_DECODERS: Mapping[str, Callable[[Any], Any]] = {
-    "feedback_id": _same,
-    "ts": _same,
-    "userid": _same,
-    "request_id": _same,
-    "book_id": int,
-    "title": _same,
-    "position": _optional_int,
-    "value": int,
+# How each kind is stored (floats as Decimal) and comes back (Decimal -> int/float).
+_ENCODERS: Mapping[Kind, Callable[[Any], Any]] = {Kind.FLOAT: _number, Kind.FLOATS: _numbers}
+_DECODERS: Mapping[Kind, Callable[[Any], Any]] = {
+    Kind.INT: int,
+    Kind.FLOAT: float,
+    Kind.TEXTS: list,
+    Kind.INTS: lambda values: [int(value) for value in values],
+    Kind.FLOATS: lambda values: [float(value) for value in values],
 }
 
 
-def _prediction_item(record: PredictionRecord) -> Item:
-    return {
-        "day": record.ts[:10],
-        "ts_id": f"{record.ts}#{record.request_id}",
-        "request_id": record.request_id,
-        "ts": record.ts,
-        "userid": record.userid,
-        "items": record.items,
-        "item_ids": record.item_ids,
-        "prediction": record.prediction,
-        "prediction_ids": record.prediction_ids,
-        "scores": [_number(score) for score in record.scores],
-        "latency_ms": _number(record.latency_ms),
-        "model_version": record.model_version,
-        "unknown": record.unknown,
-        "k": record.k,
-    }
+def _encoder(spec: RecordField) -> Callable[[Any], Any]:
+    return _ENCODERS.get(spec.kind, _same)
 
 
-def _feedback_item(record: FeedbackRecord) -> Item:
-    item: Item = {
-        "day": record.ts[:10],
-        "ts_id": f"{record.ts}#{record.feedback_id}",
-        "feedback_id": record.feedback_id,
-        "ts": record.ts,
-        "userid": record.userid,
-        "book_id": record.book_id,
-        "title": record.title,
-        "value": record.value,
-    }
-    # Missing optional fields are left out rather than stored as NULL.
-    if record.request_id is not None:
-        item["request_id"] = record.request_id
-    if record.position is not None:
-        item["position"] = record.position
+def _decoder(spec: RecordField) -> Callable[[Item], Any]:
+    """Reads one field from an item; a field the item lacks reads as None or its default.
+
+    Optional fields are left out of items when None, and items written before a field existed
+    lack it: both read back as the record's default.
+    """
+    name, decode = spec.name, _DECODERS.get(spec.kind, _same)
+
+    def read(item: Item) -> Any:
+        value = item.get(name)
+        if value is None:
+            return None if spec.required else spec.fresh_default()
+        return decode(value)
+
+    return read
+
+
+_PREDICTION_ENCODERS = tuple((f.name, _encoder(f)) for f in prediction_fields())
+_FEEDBACK_ENCODERS = tuple((f.name, _encoder(f)) for f in feedback_fields())
+_PREDICTION_DECODERS: Mapping[str, Callable[[Item], Any]] = {f.name: _decoder(f) for f in prediction_fields()}
+_FEEDBACK_DECODERS: Mapping[str, Callable[[Item], Any]] = {f.name: _decoder(f) for f in feedback_fields()}
+
+
+def _item(day: str, ts_id: str, record: Any, encoders: Sequence[tuple[str, Callable[[Any], Any]]]) -> Item:
+    item: Item = {"day": day, "ts_id": ts_id}
+    for name, encode in encoders:
+        value = getattr(record, name)
+        if value is not None:  # missing optional fields are left out rather than stored as NULL
+            item[name] = encode(value)
     return item
 
 
+def _prediction_item(record: PredictionRecord) -> Item:
+    return _item(record.ts[:10], f"{record.ts}#{record.request_id}", record, _PREDICTION_ENCODERS)
+
+
+def _feedback_item(record: FeedbackRecord) -> Item:
+    return _item(record.ts[:10], f"{record.ts}#{record.feedback_id}", record, _FEEDBACK_ENCODERS)
+
+
 def _prediction_from_item(item: Item) -> PredictionRecord:
-    return PredictionRecord(
-        **{name: _PREDICTION_DECODERS[name](item[name]) for name in codec.PREDICTION_FIELDS}
-    )
+    return PredictionRecord(*[_PREDICTION_DECODERS[name](item) for name in codec.PREDICTION_FIELDS])
 
 
 def _feedback_from_item(item: Item) -> FeedbackRecord:
-    return FeedbackRecord(
-        **{name: _FEEDBACK_DECODERS[name](item.get(name)) for name in codec.FEEDBACK_FIELDS}
-    )
+    return FeedbackRecord(*[_FEEDBACK_DECODERS[name](item) for name in codec.FEEDBACK_FIELDS])
 
 
 def _table_specs(logs: str, feedback: str) -> list[dict[str, Any]]:
@@ -399,7 +380,15 @@ class DynamoEventStore:
 
     def feedback(self, start: str | None = None, end: str | None = None) -> list[FeedbackRecord]:
         with self._guard("read feedback from"):
-            return [_feedback_from_item(item) for item in self._window(self.feedback_table, start, end, None)]
+            records = [
+                _feedback_from_item(item) for item in self._window(self.feedback_table, start, end, None)
+            ]
+        # A later vote with the same feedback_id is a new item (ts is in the key): the latest wins.
+        latest: dict[str, FeedbackRecord] = {}
+        for record in records:
+            if record.feedback_id not in latest or record.ts >= latest[record.feedback_id].ts:
+                latest[record.feedback_id] = record
+        return [record for record in records if latest[record.feedback_id] is record]
 
     def get_prediction(self, request_id: str) -> PredictionRecord | None:
         if not request_id:  # an empty key is refused by DynamoDB; no record has one
@@ -456,7 +445,7 @@ class DynamoEventStore:
                 page = min(newest, 1000)
                 window = self._window(self.logs_table, start, end, chosen, newest_first=True, page_size=page)
                 items = list(itertools.islice(window, newest))[::-1]
-        values = {name: [_PREDICTION_DECODERS[name](item[name]) for item in items] for name in chosen}
+        values = {name: [_PREDICTION_DECODERS[name](item) for item in items] for name in chosen}
         return codec.frame(values, codec.PREDICTION_DTYPES)
 
     def prediction_span(self, start: str | None = None, end: str | None = None) -> tuple[str, str] | None:

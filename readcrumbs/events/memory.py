@@ -54,9 +54,13 @@ class MemoryEventStore:
         with self._lock:
             self._check_open()
             for record in checked:
-                if record.feedback_id not in self._feedback:
-                    self._feedback[record.feedback_id] = record
-                    bisect.insort(self._feedback_keys, (record.ts, record.feedback_id))
+                earlier = self._feedback.get(record.feedback_id)
+                if earlier is not None:
+                    if record.ts < earlier.ts:  # an older vote replayed late: the newer one stands
+                        continue
+                    self._feedback_keys.remove((earlier.ts, earlier.feedback_id))
+                self._feedback[record.feedback_id] = record  # a later vote replaces the earlier one
+                bisect.insort(self._feedback_keys, (record.ts, record.feedback_id))
 
     @staticmethod
     def _window(keys: list[tuple[str, str]], start: str | None, end: str | None) -> list[tuple[str, str]]:

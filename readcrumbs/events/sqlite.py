@@ -36,11 +36,12 @@ import concurrent.futures
 import contextlib
 import functools
 import json
+import operator
 import os
 import random
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,42 +51,62 @@ import numpy.typing as npt
 
 from readcrumbs.errors import StoreError
 from readcrumbs.events import codec, summary
-from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+from readcrumbs.events.records import (
+    FeedbackRecord,
+    Kind,
+    PredictionRecord,
+    RecordField,
+    feedback_fields,
+    prediction_fields,
+)
 
 # pandas only where frames are built: the backend writes events without it (issue 16).
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA = """
+_SQL_TYPES = {Kind.INT: "INTEGER", Kind.FLOAT: "REAL"}  # every other kind is TEXT (lists as JSON)
+
+
+def _sql_default(spec: RecordField) -> str:
+    """The column's DEFAULT clause: how rows written before the field existed read it."""
+    if spec.required or spec.default is None:
+        return ""
+    if spec.kind.is_list:
+        return " DEFAULT '[]'" if not spec.default else f" DEFAULT '{json.dumps(spec.default)}'"
+    if isinstance(spec.default, str):
+        return " DEFAULT '" + spec.default.replace("'", "''") + "'"
+    return f" DEFAULT {spec.default!r}"
+
+
+def column_sql(spec: RecordField) -> str:
+    """One column's definition, derived from the record field (see records.py)."""
+    null = "" if spec.optional else " NOT NULL"
+    return f"{spec.name} {_SQL_TYPES.get(spec.kind, 'TEXT')}{null}{_sql_default(spec)}"
+
+
+def _table_sql(table: str, specs: Sequence[RecordField]) -> str:
+    # The first field is the id: the primary key, so INSERT OR IGNORE makes replays harmless.
+    columns = [column_sql(specs[0]) + " PRIMARY KEY", *map(column_sql, specs[1:])]
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n    " + ",\n    ".join(columns) + "\n);"
+
+
+# The scalar fields of a prediction: the covering index holds all of them, so a dashboard frame
+# of (ts, latency_ms, userid, model_version, arm) is read from the index alone, never the wide rows.
+_LEADING = ("ts", "request_id", "latency_ms", "userid")  # the order files before arm was added use
+PREDICTIONS_TS_COLUMNS: tuple[str, ...] = (
+    *_LEADING,
+    *(f.name for f in prediction_fields() if not f.kind.is_list and f.name not in _LEADING),
+)
+_PREDICTIONS_TS_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS predictions_ts ON predictions ({', '.join(PREDICTIONS_TS_COLUMNS)});"
+)
+
+SCHEMA = f"""
 BEGIN IMMEDIATE;
-CREATE TABLE IF NOT EXISTS predictions (
-    request_id     TEXT PRIMARY KEY,
-    ts             TEXT NOT NULL,
-    userid         TEXT NOT NULL,
-    items          TEXT NOT NULL,
-    item_ids       TEXT NOT NULL,
-    prediction     TEXT NOT NULL,
-    prediction_ids TEXT NOT NULL,
-    scores         TEXT NOT NULL,
-    latency_ms     REAL NOT NULL,
-    model_version  TEXT NOT NULL,
-    unknown        TEXT NOT NULL,
-    k              INTEGER NOT NULL
-);
--- Orders every window read, and covers every scalar field: a dashboard frame of
--- (ts, latency_ms, userid, model_version) is read from this index alone, never the wide rows.
-CREATE INDEX IF NOT EXISTS predictions_ts
-    ON predictions (ts, request_id, latency_ms, userid, model_version, k);
-CREATE TABLE IF NOT EXISTS feedback (
-    feedback_id TEXT PRIMARY KEY,
-    ts          TEXT NOT NULL,
-    userid      TEXT NOT NULL,
-    request_id  TEXT,
-    book_id     INTEGER NOT NULL,
-    title       TEXT NOT NULL,
-    position    INTEGER,
-    value       INTEGER NOT NULL
-);
+{_table_sql("predictions", prediction_fields())}
+-- Orders every window read, and covers every scalar field.
+{_PREDICTIONS_TS_INDEX}
+{_table_sql("feedback", feedback_fields())}
 CREATE INDEX IF NOT EXISTS feedback_ts ON feedback (ts, feedback_id);
 CREATE INDEX IF NOT EXISTS feedback_userid ON feedback (userid);
 CREATE INDEX IF NOT EXISTS feedback_request_id ON feedback (request_id);
@@ -98,9 +119,14 @@ _INSERT_PREDICTION = (
     f"INSERT OR IGNORE INTO predictions ({_PREDICTION_COLUMNS}) "
     f"VALUES ({', '.join('?' * len(codec.PREDICTION_FIELDS))})"
 )
+# One vote per feedback_id (the backend derives it from request and book): a later vote replaces
+# an earlier one, and an older vote replayed from a spool after a newer one changes nothing.
 _INSERT_FEEDBACK = (
-    f"INSERT OR IGNORE INTO feedback ({_FEEDBACK_COLUMNS}) "
-    f"VALUES ({', '.join('?' * len(codec.FEEDBACK_FIELDS))})"
+    f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) "
+    f"VALUES ({', '.join('?' * len(codec.FEEDBACK_FIELDS))}) "
+    "ON CONFLICT (feedback_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in codec.FEEDBACK_FIELDS if name != "feedback_id")
+    + " WHERE excluded.ts >= feedback.ts"
 )
 
 _from_json = json.loads
@@ -138,46 +164,34 @@ def _json_floats(values: list[float]) -> str:
     return "[" + ",".join(map(float.__repr__, values)) + "]"  # repr round-trips exactly
 
 
+_ENCODERS: dict[Kind, Callable[[Any], Any]] = {
+    Kind.TEXTS: _json_texts,
+    Kind.INTS: _json_ints,
+    Kind.FLOATS: _json_floats,
+}
+_PREDICTION_GETTER = operator.attrgetter(*codec.PREDICTION_FIELDS)
+# (position, encoder) of the list fields; the scalar fields are stored as they are.
+_PREDICTION_LISTS = tuple((i, _ENCODERS[f.kind]) for i, f in enumerate(prediction_fields()) if f.kind.is_list)
+_PREDICTION_LIST_POSITIONS = tuple(i for i, _ in _PREDICTION_LISTS)
+
+
 def _prediction_row(record: PredictionRecord) -> tuple[Any, ...]:
-    r = codec.normalize_prediction(record)
-    return (
-        r.request_id,
-        r.ts,
-        r.userid,
-        _json_texts(r.items),
-        _json_ints(r.item_ids),
-        _json_texts(r.prediction),
-        _json_ints(r.prediction_ids),
-        _json_floats(r.scores),
-        r.latency_ms,
-        r.model_version,
-        _json_texts(r.unknown),
-        r.k,
-    )
+    row = list(_PREDICTION_GETTER(codec.normalize_prediction(record)))
+    for i, encode in _PREDICTION_LISTS:
+        row[i] = encode(row[i])
+    return tuple(row)
 
 
 def _prediction_from_row(row: Sequence[Any]) -> PredictionRecord:
-    (request_id, ts, userid, items, item_ids, prediction, prediction_ids, scores) = row[:8]
-    latency_ms, model_version, unknown, k = row[8:]
-    return PredictionRecord(
-        request_id=request_id,
-        ts=ts,
-        userid=userid,
-        items=_from_json(items),
-        item_ids=_from_json(item_ids),
-        prediction=_from_json(prediction),
-        prediction_ids=_from_json(prediction_ids),
-        scores=_from_json(scores),
-        latency_ms=latency_ms,
-        model_version=model_version,
-        unknown=_from_json(unknown),
-        k=k,
-    )
+    values = list(row)
+    for i in _PREDICTION_LIST_POSITIONS:
+        values[i] = _from_json(values[i])
+    return PredictionRecord(*values)
 
 
 def _feedback_row(record: FeedbackRecord) -> tuple[Any, ...]:
     r = codec.normalize_feedback(record)
-    return (r.feedback_id, r.ts, r.userid, r.request_id, r.book_id, r.title, r.position, r.value)
+    return tuple(getattr(r, name) for name in codec.FEEDBACK_FIELDS)
 
 
 def _columns(rows: list[tuple[Any, ...]], n_columns: int) -> npt.NDArray[np.object_]:
@@ -247,6 +261,21 @@ def _window_sql(start: str | None, end: str | None) -> tuple[str, list[str]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
+def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, RecordField]]:
+    """``(table, field)`` of every record field its table has no column for."""
+    missing = []
+    for table, specs in (("predictions", prediction_fields()), ("feedback", feedback_fields())):
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        missing += [(table, spec) for spec in specs if spec.name not in present]
+    return missing
+
+
+def _index_covers(conn: sqlite3.Connection) -> bool:
+    """Whether the ``predictions_ts`` index leads with (ts, request_id) and holds every scalar field."""
+    columns = [row[2] for row in conn.execute("PRAGMA index_info(predictions_ts)")]
+    return columns[:2] == ["ts", "request_id"] and set(columns) >= set(PREDICTIONS_TS_COLUMNS)
+
+
 class SqliteEventStore:
     """Predictions and feedback in one SQLite file; see the module docstring."""
 
@@ -301,7 +330,29 @@ class SqliteEventStore:
         ).fetchone()[0]
         if tables < 2:
             conn.executescript(SCHEMA)  # one transaction: all tables and indexes, or none
+        if _missing_columns(conn) or not _index_covers(conn):
+            self._upgrade(conn)
         self._schema_ready = True
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Add the fields a file written by an older version lacks, and widen the covering index.
+
+        Old rows read as each new field's default. One transaction, re-checked under the write
+        lock, so two processes opening the same old file upgrade it once.
+        """
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table, spec in _missing_columns(conn):
+                if spec.required:
+                    raise StoreError(f"{self.url}: table {table} lacks required column {spec.name}")
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column_sql(spec)}")
+            if not _index_covers(conn):
+                conn.execute("DROP INDEX IF EXISTS predictions_ts")
+                conn.execute(_PREDICTIONS_TS_INDEX)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     @contextlib.contextmanager
     def _connection(self, action: str) -> Iterator[sqlite3.Connection]:

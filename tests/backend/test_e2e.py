@@ -70,18 +70,22 @@ def test_real_uvicorn_logs_every_record_through_sigterm(tmp_path):
             assert time.monotonic() < deadline, "backend never became ready"
             time.sleep(0.05)
         with httpx.Client(base_url=url, timeout=10) as client:
-            request_ids = [
-                client.post("/predict", json=predict_payload("Emma", "1984", userid=f"u{i}")).json()[
-                    "request_id"
-                ]
+            answers = [
+                client.post("/predict", json=predict_payload("Emma", "1984", userid=f"u{i}")).json()
                 for i in range(20)
             ]
+            request_ids = [answer["request_id"] for answer in answers]
             feedback_ids = [
                 client.post(
                     "/feedback",
-                    json={"userid": "u0", "book_id": 9, "feedback": "like", "request_id": request_id},
+                    json={
+                        "userid": f"u{i}",
+                        "book_id": answer["books"][0]["book_id"],
+                        "feedback": "like",
+                        "request_id": answer["request_id"],
+                    },
                 ).json()["feedback_id"]
-                for request_id in request_ids[:5]
+                for i, answer in enumerate(answers[:5])
             ]
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)

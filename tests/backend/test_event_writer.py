@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from backend.event_writer import EventRecord, EventWriter, RecentIds, Spool, decode, encode, runs_by_kind
+from backend.event_writer import (
+    EventRecord,
+    EventWriter,
+    PendingPredictions,
+    Spool,
+    decode,
+    encode,
+    runs_by_kind,
+)
 from backend.metrics import Metrics
 from readcrumbs.events.memory import MemoryEventStore
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord, new_id, utc_now_iso
@@ -254,12 +262,16 @@ def test_runs_by_kind_keeps_order_and_cuts_long_runs():
     assert [r for run in runs for r in run] == records
 
 
-def test_recent_ids_forget_the_oldest():
-    recent = RecentIds(capacity=2)
-    for value in ("a", "b", "b", "c"):
-        recent.add(value)
-    assert "a" not in recent
-    assert "b" in recent and "c" in recent
+def test_pending_predictions_forget_the_oldest():
+    pending = PendingPredictions(capacity=2)
+    records = [prediction(i) for i in range(3)]
+    for record in (records[0], records[1], records[1], records[2]):
+        pending.add(record)
+    assert records[0].request_id not in pending
+    assert records[1].request_id in pending and records[2].request_id in pending
+    shown = pending.get(records[2].request_id)
+    assert shown is not None and shown.book_ids == tuple(records[2].prediction_ids)
+    assert shown.userid == records[2].userid
 
 
 def test_queue_and_spool_are_exported_as_metrics(tmp_path):

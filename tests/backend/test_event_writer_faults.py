@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend import event_writer
+from backend.errors import EventLogUnavailable
 from backend.event_writer import Spool, decode
 from backend.metrics import Metrics
 from readcrumbs.events.memory import MemoryEventStore
@@ -52,10 +53,10 @@ def test_a_full_disk_holds_records_in_memory_until_the_store_recovers(tmp_path, 
     with caplog.at_level("ERROR", logger="backend.event_writer"):
         for record in records:
             writer.submit(record)
-        wait_until(lambda: writer.held == 6)
-    assert metric(metrics, "readcrumbs_event_spool_failures_total") >= 1
-    # Held records leave memory for a moment at every retry: read the gauge until it shows them.
-    wait_until(lambda: metric(metrics, "readcrumbs_event_held_records") == 6)
+        wait_until(lambda: metric(metrics, "readcrumbs_event_spool_failures_total") >= 1)
+    # Exact at every read, retries included: held records stay counted while they are retried.
+    for _ in range(20):
+        assert metric(metrics, "readcrumbs_event_held_records") == 6
     assert writer.spool.count == 0
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert any("cannot write the event spool" in message for message in errors)
@@ -67,24 +68,42 @@ def test_a_full_disk_holds_records_in_memory_until_the_store_recovers(tmp_path, 
 
 
 @needs_dev_full
-def test_records_beyond_the_memory_bound_are_counted_as_dropped(tmp_path, caplog):
+def test_beyond_the_memory_bound_new_records_are_refused_never_dropped(tmp_path):
     store = FlakyStore()
     store.down = True
     metrics = Metrics()
     writer = make_writer(store, tmp_path, metrics=metrics, queue_size=4)  # not started: nothing drains
     fill_disk(writer.spool)
-    with caplog.at_level("ERROR", logger="backend.event_writer"):
-        for i in range(12):  # 4 queued, then 4 held after failed spools, then 4 dropped
+    for i in range(8):  # 4 queued, then 4 held after failed spools
+        writer.submit(prediction(i))
+    for i in range(8, 12):  # memory full too: refused, so the caller answers 503, not 200
+        with pytest.raises(EventLogUnavailable, match="retry in 5 s") as refused:
             writer.submit(prediction(i))
+        assert refused.value.retry_after_s == 5
     assert (writer.queue_depth, writer.held) == (4, 4)
-    assert metric(metrics, "readcrumbs_events_dropped_total") == 4
-    assert any("dropped 1 event records" in r.getMessage() for r in caplog.records)
-    # The disk comes back: what is still in memory reaches the store; the dropped ones are gone.
+    assert metric(metrics, "readcrumbs_events_dropped_total") == 0
+    # The disk comes back: everything accepted reaches the store.
     free_disk(writer.spool)
     store.down = False
     writer.start()
     writer.close()
     assert len(store.predictions()) == 8
+
+
+@needs_dev_full
+def test_durable_mode_refuses_a_record_the_disk_cannot_take(tmp_path):
+    store = MemoryEventStore()
+    writer = make_writer(store, tmp_path, durable=True)
+    fill_disk(writer.spool)
+    with pytest.raises(EventLogUnavailable):
+        writer.submit(prediction(0))
+    free_disk(writer.spool)
+    writer.submit(prediction(1))
+    assert writer.spool.count == 1  # on disk (fsync'd) before submit returned
+    writer.start()
+    wait_until(lambda: len(store.predictions()) == 1)
+    writer.close()
+    assert writer.spool.count == 0
 
 
 @needs_dev_full

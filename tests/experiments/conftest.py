@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from experiments.config import ModelConfig
-from experiments.dataset import Dataset
+from readcrumbs.dataset import Dataset
 from readcrumbs.settings import Settings
 from tests.experiments import tiny
 

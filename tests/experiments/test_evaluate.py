@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from experiments.dataset import Dataset
 from experiments.evaluate import (
     FAV3,
     FOLD80,
@@ -28,6 +27,7 @@ from experiments.evaluate import (
     split_id,
     split_readers,
 )
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import DataError
 from readcrumbs.ranking import favourites_matrix
 from readcrumbs.recommenders import create_model

@@ -9,10 +9,9 @@ import pytest
 
 from experiments import pipeline, train
 from experiments.config import ModelConfig
-from experiments.dataset import Dataset
 from experiments.pipeline import format_result, run_pipeline
-from experiments.train import open_registry
-from readcrumbs.registry import PRODUCTION, STAGING
+from readcrumbs.dataset import Dataset
+from readcrumbs.registry import PRODUCTION, STAGING, open_registry
 from readcrumbs.settings import Settings
 from tests.experiments import tiny
 from tests.experiments.conftest import assert_one_error_line

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from experiments import registry_cli
-from experiments.train import open_registry
-from readcrumbs.registry import PRODUCTION, Registry
+from readcrumbs.registry import PRODUCTION, Registry, open_registry
 from readcrumbs.settings import Settings
 
 NAME = "readcrumbs"
@@ -165,3 +164,28 @@ def test_bad_settings_are_one_line(
     err = capsys.readouterr().err
     assert code == 2
     assert_one_line_error(err, "READCRUMBS_REGISTRY_URL must start with")
+
+
+def test_challenge_sets_and_clears_the_challenger_alias(
+    settings: Settings, registry: Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = register(registry, 0.2, 1.0), register(registry, 0.3, 2.0)
+    registry.promote(NAME, first)
+    code, out, _ = cli(settings, capsys, "challenge", str(second))
+    assert code == 0 and f"v{second} is now challenger" in out
+    assert registry.alias(NAME, "challenger") == second
+    assert "challenger" in cli(settings, capsys, "list")[1].splitlines()[2]
+    code, out, _ = cli(settings, capsys, "challenge", "--clear")
+    assert code == 0 and f"(was v{second})" in out and registry.alias(NAME, "challenger") is None
+    assert "challenger" not in cli(settings, capsys, "list")[1]
+    code, out, _ = cli(settings, capsys, "rollback", "--alias", "challenger")
+    assert code == 0 and registry.alias(NAME, "challenger") == second
+    assert registry.alias(NAME, PRODUCTION) == first
+
+
+def test_challenge_refuses_an_unknown_version(
+    settings: Settings, registry: Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(settings, capsys, "challenge", "7")
+    assert code == registry_cli.EXIT_REFUSED
+    assert_one_line_error(err, "7")

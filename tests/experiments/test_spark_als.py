@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 
 from experiments import spark_als
-from experiments.dataset import Dataset, save_dataset
 from experiments.evaluate import EvaluationSet, evaluate, heldout_evaluation_set
 from experiments.spark_als import (
     INSTALL_HINT,
@@ -33,6 +32,7 @@ from experiments.spark_als import (
     training_likes,
 )
 from readcrumbs.blobs.local import FolderBlobStore
+from readcrumbs.dataset import Dataset, save_dataset
 from readcrumbs.errors import ConfigError, DataError
 from readcrumbs.model_bundle import load_bundle
 from readcrumbs.recommenders.als import ALS

@@ -9,11 +9,11 @@ import pytest
 import scipy.sparse as sp
 
 from experiments import train
-from experiments.dataset import Dataset
 from experiments.evaluate import heldout_evaluation_set
-from experiments.train import engine_of, fit_model, open_registry, train_and_register, training_likes
+from experiments.train import engine_of, fit_model, train_and_register, training_likes
+from readcrumbs.dataset import Dataset
 from readcrumbs.model_bundle import CATALOGUE_FILE, MODEL_FILE, load_bundle
-from readcrumbs.registry import fingerprint
+from readcrumbs.registry import fingerprint, open_registry
 from readcrumbs.settings import Settings
 from tests.experiments import tiny
 from tests.experiments.conftest import TINY_PARAMS, assert_one_error_line

@@ -9,7 +9,6 @@ import pytest
 
 from experiments import tune as tune_module
 from experiments.config import DEFAULT_CONFIG
-from experiments.dataset import Dataset
 from experiments.evaluate import floor_ratio
 from experiments.tune import (
     Trial,
@@ -21,6 +20,7 @@ from experiments.tune import (
     tune,
     validation_dataset,
 )
+from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, DataError
 from readcrumbs.settings import Settings
 from tests.experiments import tiny

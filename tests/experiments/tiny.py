@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.dataset import Dataset
+from readcrumbs.dataset import Dataset
 
 CLUSTERS = 3
 BOOKS_PER_CLUSTER = 12
@@ -56,7 +56,7 @@ def heldout_users() -> np.ndarray:
 
 
 def catalogue(interactions: pd.DataFrame, heldout: np.ndarray) -> pd.DataFrame:
-    """A catalogue with every column of ``experiments.dataset.CATALOGUE_COLUMNS``."""
+    """A catalogue with every column of ``readcrumbs.dataset.CATALOGUE_COLUMNS``."""
     ids = book_ids()
     training = interactions[~interactions["user_id"].isin(heldout)]
     popularity = training["book_id"].value_counts().reindex(ids, fill_value=0).to_numpy(dtype=np.int64)

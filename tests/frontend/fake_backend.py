@@ -2,16 +2,38 @@
 
 It goes through the app's own JSON parsers, so a page test sees exactly what a real answer
 would become. ``down`` makes every call fail like an unreachable server; ``feedback_down`` only
-the feedback calls.
+the feedback calls, ``genres_down`` only ``GET /genres``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from frontend.books import Book, Recommendations, Vote, parse_book, parse_book_list, parse_recommendations
-from readcrumbs.errors import RequestRejected, ServiceUnavailable
+from frontend.books import (
+    Book,
+    Genre,
+    Recommendations,
+    Vote,
+    parse_book,
+    parse_book_list,
+    parse_genres,
+    parse_recommendations,
+)
+from frontend.errors import RequestRejected, ServiceUnavailable
 from tests.frontend import stub_catalogue
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One ``/predict`` the page asked for, with every field of the request."""
+
+    items: list[int | str]
+    reader_id: str
+    k: int
+    genres: list[str]
+    disliked: list[int | str]
+    one_per_series: bool
 
 
 class FakeBackend:
@@ -20,7 +42,10 @@ class FakeBackend:
     def __init__(self) -> None:
         self.down = False
         self.feedback_down = False
+        self.genres_down = False
         self.searches: list[str] = []
+        self.genre_lists = 0
+        self.requests: list[Prediction] = []
         self.predictions: list[tuple[list[int | str], str, int]] = []
         self.votes: list[Vote] = []
 
@@ -36,11 +61,36 @@ class FakeBackend:
             raise RequestRejected("no such book", status=404, detail="Book not found.")
         return parse_book(row)
 
-    def recommend(self, favourites: Sequence[int | str], reader_id: str, k: int) -> Recommendations:
+    def list_genres(self) -> list[Genre]:
+        self._fail_if_down()
+        self.genre_lists += 1
+        if self.genres_down:
+            raise ServiceUnavailable("ReadCrumbs did not answer within 10 s (GET /genres).")
+        return parse_genres(stub_catalogue.genres_json())
+
+    def recommend(
+        self,
+        favourites: Sequence[int | str],
+        reader_id: str,
+        k: int,
+        *,
+        genres: Sequence[str] = (),
+        disliked: Sequence[int | str] = (),
+        one_per_series: bool = False,
+    ) -> Recommendations:
         self._fail_if_down()
         items = list(favourites)
         self.predictions.append((items, reader_id, k))
-        status, body = stub_catalogue.predict_json(items, reader_id, k, f"req-{len(self.predictions)}")
+        self.requests.append(Prediction(items, reader_id, k, list(genres), list(disliked), one_per_series))
+        status, body = stub_catalogue.predict_json(
+            items,
+            reader_id,
+            k,
+            f"req-{len(self.predictions)}",
+            genres=list(genres),
+            disliked=list(disliked),
+            one_per_series=one_per_series,
+        )
         if status != 200:
             raise RequestRejected(f"HTTP {status}", status=status, detail=body["detail"])
         return parse_recommendations(body, items)

@@ -49,6 +49,8 @@ class StubBackend:
             return self.forced
         if method == "GET" and path == "/health":
             return 200, {"status": "ok"}
+        if method == "GET" and path == "/genres":
+            return 200, stub_catalogue.genres_json()
         if method == "GET" and path == "/books/search":
             limit = int(query.get("limit", ["10"])[0])
             return 200, stub_catalogue.search_json(query.get("q", [""])[0], limit)
@@ -63,7 +65,13 @@ class StubBackend:
                 }
             request_id = f"req-{sum(r.path == '/predict' for r in self.requests)}"
             return stub_catalogue.predict_json(
-                body["items"], body.get("userid", ""), body.get("k", 10), request_id
+                body["items"],
+                body.get("userid", ""),
+                body.get("k", 10),
+                request_id,
+                genres=body.get("genres"),
+                disliked=body.get("disliked"),
+                one_per_series=bool(body.get("one_per_series", False)),
             )
         if method == "POST" and path == "/feedback":
             self.feedback.append(body)

@@ -9,7 +9,7 @@ import pytest
 
 from frontend.api_client import HttpBackend
 from frontend.books import Book, Vote
-from readcrumbs.errors import RequestRejected, ServiceUnavailable
+from frontend.errors import RequestRejected, ServiceUnavailable
 from tests.frontend import stub_catalogue
 from tests.frontend.stub_server import StubServer
 
@@ -68,6 +68,43 @@ def test_recommend_posts_the_contract_body_and_reads_the_answer(
         ("pride and prejudice", "Pride and Prejudice"),
     ]
     assert answer.unknown == ("Nope Nope",)
+
+
+def test_recommend_sends_the_optional_fields_when_set(client: HttpBackend, stub_server: StubServer) -> None:
+    answer = client.recommend(
+        [], "reader-1", 5, genres=["fantasy"], disliked=[24, "Twilight"], one_per_series=True
+    )
+
+    body = stub_server.backend.requests[-1].body
+    assert body == {
+        "items": [],
+        "userid": "reader-1",
+        "k": 5,
+        "genres": ["fantasy"],
+        "disliked": [24, "Twilight"],
+        "one_per_series": True,
+    }
+    ids = [r.book.book_id for r in answer.books]
+    assert ids and not {24, 3} & set(ids)
+    assert all(r.because_genres == ("fantasy",) for r in answer.books)
+
+
+def test_genres_are_listed_from_the_server(client: HttpBackend, stub_server: StubServer) -> None:
+    genres = client.list_genres()
+
+    assert [(g.name, g.books) for g in genres] == [
+        (g["name"], g["books"]) for g in stub_catalogue.genres_json()["genres"]
+    ]
+    assert stub_server.backend.requests[-1].path == "/genres"
+
+
+def test_a_genre_list_of_the_wrong_shape_means_unavailable(
+    client: HttpBackend, stub_server: StubServer
+) -> None:
+    stub_server.backend.forced = (200, {"genres": "fantasy"})
+
+    with pytest.raises(ServiceUnavailable, match="/genres"):
+        client.list_genres()
 
 
 def test_empty_favourites_are_rejected_with_the_servers_message(client: HttpBackend) -> None:

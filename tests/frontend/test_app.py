@@ -7,10 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from frontend.api_client import HttpBackend
 from frontend.books import Book
+from frontend.errors import RequestRejected
 from frontend.favourites import DEFAULT_RECOMMENDATIONS
-from frontend.results import DISLIKED, LIKED
+from frontend.results import LIKED
 from frontend.session import OUTCOME, READER_ID, SHELF
-from readcrumbs.errors import RequestRejected
 from tests.frontend import stub_catalogue
 from tests.frontend.conftest import APP_PATH
 from tests.frontend.fake_backend import FakeBackend
@@ -271,15 +271,185 @@ def test_like_is_sent_once_with_request_id_and_position(app: AppTest, backend: F
     assert f"like-{request_id}-1" not in keys and f"like-{request_id}-0" in keys
 
 
-def test_dislike_is_recorded(app: AppTest, backend: FakeBackend) -> None:
+def shown_ids(app: AppTest) -> list[int | None]:
+    """Book ids of the cards on the page, in order."""
+    card_titles(app)  # the cards drawn are the answer's
+    return [r.book.book_id for r in app.session_state[OUTCOME].recommendations.books]
+
+
+def test_dislike_is_logged_then_the_list_refreshes_without_the_book(
+    app: AppTest, backend: FakeBackend
+) -> None:
     app.run()
     pick(app, "tolkien", "The Hobbit")
     app.button(key="ask-shelf").click().run()
     request_id = app.session_state[OUTCOME].recommendations.request_id
+    first = app.session_state[OUTCOME].recommendations.books[0].book
+    assert backend.requests[-1].disliked == []
+
     app.button(key=f"dislike-{request_id}-0").click().run()
 
-    assert [v.value for v in backend.votes] == [-1]
-    assert app.button(key=f"voted-{request_id}-0").label == DISLIKED
+    assert not app.exception
+    assert [(v.value, v.request_id, v.book.book_id) for v in backend.votes] == [
+        (-1, request_id, first.book_id)
+    ]
+    assert len(backend.requests) == 2  # asked again at once, without another click
+    assert backend.requests[-1].items == [7] and backend.requests[-1].disliked == [first.book_id]
+    assert first.book_id not in shown_ids(app)
+    assert app.session_state[OUTCOME].recommendations.request_id != request_id
+    text = page_text(app)
+    assert "Leaving out the 1 book you turned down" in text
+    assert f"Not for you, left out of your lists: “{first.title}”" in text
+
+
+def test_dislikes_add_up_and_undo_lets_them_back(app: AppTest, backend: FakeBackend) -> None:
+    app.run()
+    pick(app, "tolkien", "The Hobbit")
+    app.button(key="ask-shelf").click().run()
+    for _ in range(2):
+        request_id = app.session_state[OUTCOME].recommendations.request_id
+        app.button(key=f"dislike-{request_id}-0").click().run()
+    gone = backend.requests[-1].disliked
+    assert len(gone) == 2 and not set(gone) & set(shown_ids(app))
+
+    app.button(key="forget-dislikes").click().run()
+    app.button(key="ask-shelf").click().run()
+    assert backend.requests[-1].disliked == []
+    assert set(gone) <= set(shown_ids(app))
+
+
+def test_a_dislike_that_could_not_be_saved_changes_nothing(app: AppTest, backend: FakeBackend) -> None:
+    app.run()
+    pick(app, "tolkien", "The Hobbit")
+    app.button(key="ask-shelf").click().run()
+    request_id = app.session_state[OUTCOME].recommendations.request_id
+    backend.feedback_down = True
+    app.button(key=f"dislike-{request_id}-0").click().run()
+
+    assert len(backend.requests) == 1 and backend.votes == []
+    assert any("couldn't save that" in c.value for c in app.caption)
+    assert app.button(key=f"dislike-{request_id}-0")  # offered again
+
+
+def test_like_offers_more_like_this_which_adds_the_book_and_refreshes(
+    app: AppTest, backend: FakeBackend
+) -> None:
+    app.run()
+    pick(app, "tolkien", "The Hobbit")
+    app.button(key="ask-shelf").click().run()
+    request_id = app.session_state[OUTCOME].recommendations.request_id
+    liked = app.session_state[OUTCOME].recommendations.books[2].book
+    app.button(key=f"like-{request_id}-2").click().run()
+
+    assert len(backend.requests) == 1  # a like alone does not change the list
+    assert app.button(key=f"voted-{request_id}-2").label == LIKED
+    app.button(key=f"more-{request_id}-2").click().run()
+
+    assert not app.exception
+    assert [b.book_id for b in app.session_state[SHELF]] == [7, liked.book_id]
+    assert backend.requests[-1].items == [7, liked.book_id]
+    assert liked.book_id not in shown_ids(app)
+    assert [v.value for v in backend.votes] == [1]  # the like was logged once
+
+
+def test_more_like_this_after_a_pasted_list_adds_the_title_to_the_list(
+    app: AppTest, backend: FakeBackend
+) -> None:
+    app.run()
+    app.text_area(key="pasted_text").input("the hobbit").run()
+    app.button(key="ask-paste").click().run()
+    request_id = app.session_state[OUTCOME].recommendations.request_id
+    liked = app.session_state[OUTCOME].recommendations.books[0].book
+    app.button(key=f"like-{request_id}-0").click().run()
+    app.button(key=f"more-{request_id}-0").click().run()
+
+    assert str(app.text_area(key="pasted_text").value).splitlines() == ["the hobbit", liked.title]
+    assert backend.requests[-1].items == ["the hobbit", liked.title]
+    assert app.session_state[SHELF] == []
+
+
+def test_genre_start_gives_ten_books_in_two_clicks(app: AppTest, backend: FakeBackend) -> None:
+    app.run()
+    chips = app.pills(key="picked_genres")
+    assert chips.options[:2] == ["classics", "science fiction"]  # most books first, as readers write them
+    assert app.button(key="ask-shelf").disabled
+
+    chips.select("fantasy").run()  # click 1
+    assert not app.button(key="ask-shelf").disabled
+    app.button(key="ask-shelf").click().run()  # click 2
+
+    assert not app.exception
+    request = backend.requests[-1]
+    assert (request.items, request.genres, request.k) == ([], ["fantasy"], DEFAULT_RECOMMENDATIONS)
+    books = app.session_state[OUTCOME].recommendations.books
+    assert books and all(b.because_genres == ("fantasy",) and b.because == () for b in books)
+    cards = "\n".join(m.value for m in app.markdown if 'class="rc-card"' in m.value)
+    assert "Popular in fantasy" in cards and "Because you liked" not in cards
+    assert backend.genre_lists == 1
+    app.run()
+    assert backend.genre_lists == 1  # asked once per visit
+
+
+def test_ten_books_from_genres_alone(app: AppTest, backend: FakeBackend) -> None:
+    app.run()
+    app.pills(key="picked_genres").set_value(["classics", "science-fiction"]).run()
+    app.button(key="ask-shelf").click().run()
+
+    assert backend.requests[-1].genres == ["classics", "science-fiction"]
+    assert len(card_titles(app)) == DEFAULT_RECOMMENDATIONS
+    assert "Genres: classics, science fiction" in page_text(app)
+
+
+def test_genres_and_favourites_go_together_and_reasons_name_both(app: AppTest, backend: FakeBackend) -> None:
+    app.run()
+    pick(app, "austen", "Emma")
+    app.pills(key="picked_genres").select("fantasy").run()
+    app.button(key="ask-shelf").click().run()
+
+    request = backend.requests[-1]
+    assert (request.items, request.genres) == ([18], ["fantasy"])
+    cards = "\n".join(m.value for m in app.markdown if 'class="rc-card"' in m.value)
+    assert "Because you liked “Emma”; popular in fantasy" in cards
+
+
+def test_genres_that_cannot_be_loaded_leave_the_search_and_offer_retry(
+    app: AppTest, backend: FakeBackend
+) -> None:
+    backend.genres_down = True
+    app.run()
+    app.run()
+
+    assert not app.exception and not app.error
+    assert not app.pills and backend.genre_lists == 1  # the failure is remembered, not re-asked
+    assert "could not be loaded" in page_text(app)
+    backend.genres_down = False
+    app.button(key="retry-genres").click().run()
+    assert app.pills(key="picked_genres").options
+
+
+def test_series_toggle_sends_the_option_and_refreshes_the_list(app: AppTest, backend: FakeBackend) -> None:
+    app.run()
+    pick(app, "tolkien", "The Hobbit")
+    app.button(key="ask-shelf").click().run()
+    assert backend.requests[-1].one_per_series is False
+    before = card_titles(app)
+    assert sum("(The Hunger Games, #" in title for title in before) == 2
+
+    app.toggle(key="one_per_series").set_value(True).run()
+
+    assert len(backend.requests) == 2 and backend.requests[-1].one_per_series is True
+    after = card_titles(app)
+    assert "The Hunger Games" in after and not any("(The Hunger Games, #" in t for t in after)
+    assert not any("(Harry Potter, #2)" in t for t in after)
+    app.button(key="ask-shelf").click().run()
+    assert backend.requests[-1].one_per_series is True  # the choice holds for later requests
+
+
+def test_series_toggle_before_any_answer_asks_nothing(app: AppTest, backend: FakeBackend) -> None:
+    app.run()
+    app.toggle(key="one_per_series").set_value(True).run()
+
+    assert backend.requests == []
 
 
 def test_failed_feedback_is_polite_and_can_be_sent_again(app: AppTest, backend: FakeBackend) -> None:
@@ -310,6 +480,17 @@ def test_link_with_books_opens_with_recommendations(app: AppTest, backend: FakeB
     assert len(card_titles(app)) == 6
     app.run()
     assert len(backend.predictions) == 1  # the link is applied once per session
+
+
+def test_link_with_genres_opens_with_their_starter_list(app: AppTest, backend: FakeBackend) -> None:
+    app.query_params["genres"] = "fantasy, young-adult,fantasy"
+    app.run()
+
+    assert not app.exception
+    assert app.pills(key="picked_genres").value == ["fantasy", "young-adult"]
+    request = backend.requests[-1]
+    assert (request.items, request.genres) == ([], ["fantasy", "young-adult"])
+    assert card_titles(app)
 
 
 def test_link_with_backend_down_explains_instead_of_crashing(app: AppTest, backend: FakeBackend) -> None:

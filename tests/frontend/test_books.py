@@ -6,9 +6,11 @@ import pytest
 
 from frontend.books import (
     Book,
+    Genre,
     Vote,
     parse_book,
     parse_book_list,
+    parse_genres,
     parse_recommendations,
     parse_rejection,
 )
@@ -174,3 +176,36 @@ def test_vote_payload_matches_the_feedback_contract() -> None:
         "position": 2,
         "feedback": 1,
     }
+
+
+def test_recommendations_read_the_genres_that_steered_each_book() -> None:
+    answer = parse_recommendations(
+        {
+            "books": [
+                {"book_id": 1, "title": "A", "because": [], "because_genres": ["fantasy", 3, ""]},
+                {"book_id": 2, "title": "B", "because": ["Dune"]},
+                "not a book",
+            ]
+        },
+        [],
+    )
+
+    assert [(r.because, r.because_genres) for r in answer.books] == [((), ("fantasy", "3")), (("Dune",), ())]
+
+
+def test_genres_in_the_contract_shape_keep_their_order() -> None:
+    payload = {"genres": [{"name": "fantasy", "books": 120}, {"name": "classics", "books": 80}]}
+
+    assert parse_genres(payload) == [Genre("fantasy", 120), Genre("classics", 80)]
+
+
+def test_genres_skip_bad_entries_and_repeats() -> None:
+    payload = {"genres": [{"name": "fantasy", "books": "x"}, {"books": 3}, 7, "horror", {"name": "fantasy"}]}
+
+    assert parse_genres(payload) == [Genre("fantasy", 0), Genre("horror", 0)]
+
+
+@pytest.mark.parametrize("payload", [None, {"genres": "fantasy"}, "fantasy", {}])
+def test_genres_of_the_wrong_shape_are_refused(payload: object) -> None:
+    with pytest.raises(ValueError):
+        parse_genres(payload)

@@ -79,4 +79,22 @@ def test_formatting() -> None:
     assert format_authors("A, B, C") == "A, B et al."
     assert format_rating(None) == "" and format_rating(4.256) == "★ 4.26"
     assert because_text(()) == ""
-    assert because_text(("A", "B", "C", "D")) == "Because you liked “A” and “B” and 2 more"
+    assert because_text(("A", "B", "C", "D")) == "Because you liked “A”, “B” and 2 more"
+
+
+def test_because_in_plain_words() -> None:
+    assert because_text(("Dune",)) == "Because you liked “Dune”"
+    assert because_text(("Dune", "Emma")) == "Because you liked “Dune” and “Emma”"
+    assert because_text((), ("fantasy",)) == "Popular in fantasy"
+    assert because_text((), ("science-fiction", "young-adult", "horror")) == (
+        "Popular in science fiction, young adult and horror"
+    )
+    assert (
+        because_text(("Dune",), ("fantasy", "romance"))
+        == "Because you liked “Dune”; popular in fantasy and romance"
+    )
+
+
+def test_the_reason_on_a_card_is_escaped() -> None:
+    card = card_html(RecommendedBook(Book(1, "X"), 0, because=("<b>A</b>",), because_genres=("a&b",)))
+    assert "Because you liked “&lt;b&gt;A&lt;/b&gt;”; popular in a&amp;b" in card

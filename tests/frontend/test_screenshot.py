@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from frontend.errors import ConfigError, ServiceUnavailable
 from frontend.screenshot import main, take_screenshot
-from readcrumbs.errors import ConfigError, ServiceUnavailable
 from tests.frontend.stub_server import StubServer
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
@@ -41,6 +41,27 @@ def test_screenshot_of_the_page_with_recommendations(stub_server: StubServer, tm
     assert width == 1400 and height >= 900
     predictions = [r.body for r in stub_server.backend.requests if r.path == "/predict"]
     assert [(p["items"], p["k"]) for p in predictions] == [([7, 10], 5)]
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_screenshot_of_a_genre_start_after_a_dislike(stub_server: StubServer, tmp_path: Path) -> None:
+    take_screenshot(
+        api_url=stub_server.url, out=tmp_path / "app.png", books="", search="", genres="fantasy", dislike=1
+    )
+
+    predictions = [r.body for r in stub_server.backend.requests if r.path == "/predict"]
+    assert [(p["items"], p["genres"], p.get("disliked")) for p in predictions] == [
+        ([], ["fantasy"], None),
+        ([], ["fantasy"], [2]),  # the second card of the fantasy starter list, pressed 👎
+    ]
+    assert [(f["feedback"], f["book_id"]) for f in stub_server.backend.feedback] == [(-1, 2)]
+
+
+@needs_chromium
+def test_no_card_to_dislike_is_a_clear_error(stub_server: StubServer, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no card at position 40"):
+        take_screenshot(api_url=stub_server.url, out=tmp_path / "app.png", books="7", dislike=40)
 
 
 def test_missing_browser_is_a_clear_error(stub_server: StubServer, tmp_path: Path) -> None:

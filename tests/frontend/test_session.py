@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from frontend.books import Book, Recommendations, RecommendedBook, Vote
-from frontend.favourites import MAX_FAVOURITES
+from frontend.books import Book, Genre, Recommendations, RecommendedBook, Vote
+from frontend.errors import RequestRejected, ServiceUnavailable
+from frontend.favourites import MAX_DISLIKED, MAX_FAVOURITES
 from frontend.session import (
+    GENRES,
+    GENRES_ERROR,
     HOW_MANY,
     LAST_REQUEST,
     OUTCOME,
@@ -19,16 +22,20 @@ from frontend.session import (
     ask_from_paste,
     ask_from_shelf,
     cast_vote,
+    disliked,
+    forget_genres,
+    more_like_this,
     on_shelf,
+    refresh,
     remove_from_shelf,
     replace_pasted_entry,
     retry,
     search,
     shelf,
     start_session,
+    starter_genres,
     vote_status,
 )
-from readcrumbs.errors import ServiceUnavailable
 from tests.frontend.fake_backend import FakeBackend
 
 
@@ -194,3 +201,77 @@ def test_search_is_remembered_but_failures_are_not(session: dict[str, object], b
     first = search(session, backend, "Dune", 5)
     again = search(session, backend, " dune ", 5)
     assert first == again and backend.searches == ["Dune"]
+
+
+def test_refresh_before_any_answer_queues_nothing(session: dict[str, object]) -> None:
+    refresh(session)
+
+    assert session[PENDING] is None
+
+
+def test_a_recorded_dislike_is_remembered_once_and_asks_again(
+    session: dict[str, object], backend: FakeBackend
+) -> None:
+    add_to_shelf(session, Book(7, "The Hobbit"))
+    ask_from_shelf(session)
+    answer_pending(session, backend)
+    first = session[OUTCOME].recommendations.books[0]  # type: ignore[attr-defined]
+
+    cast_vote(session, backend, "req-1", first, -1)
+    cast_vote(session, backend, "req-1", first, -1)  # a rerun: already recorded
+
+    assert disliked(session) == [first.book]
+    assert session[PENDING].disliked == (first.book.book_id,)  # type: ignore[attr-defined]
+
+
+def test_picking_a_turned_down_book_as_a_favourite_takes_it_off_the_disliked_list(
+    session: dict[str, object], backend: FakeBackend
+) -> None:
+    add_to_shelf(session, Book(7, "The Hobbit"))
+    ask_from_shelf(session)
+    answer_pending(session, backend)
+    first = session[OUTCOME].recommendations.books[0]  # type: ignore[attr-defined]
+    cast_vote(session, backend, "req-1", first, -1)
+
+    more_like_this(session, first.book)
+
+    assert disliked(session) == []
+    assert session[PENDING].favourites == (7, first.book.book_id)  # type: ignore[attr-defined]
+    assert session[PENDING].disliked == ()  # type: ignore[attr-defined]
+
+
+def test_genres_are_asked_once_and_a_failure_until_forgotten(
+    session: dict[str, object], backend: FakeBackend
+) -> None:
+    backend.genres_down = True
+    assert starter_genres(session, backend) == [] and starter_genres(session, backend) == []
+    assert backend.genre_lists == 1
+
+    backend.genres_down = False
+    forget_genres(session)
+    names = [genre.name for genre in starter_genres(session, backend)]
+    starter_genres(session, backend)
+
+    assert names[0] == "classics" and backend.genre_lists == 2
+
+
+def test_a_backend_without_genres_offers_none_and_no_retry(
+    session: dict[str, object], backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse() -> list[Genre]:
+        raise RequestRejected("ReadCrumbs refused GET /genres (HTTP 404).", status=404, detail="Not Found")
+
+    monkeypatch.setattr(backend, "list_genres", refuse)
+
+    assert starter_genres(session, backend) == []
+    assert session[GENRES] == [] and GENRES_ERROR not in session
+
+
+def test_only_the_latest_dislikes_are_sent(session: dict[str, object], backend: FakeBackend) -> None:
+    for book_id in range(1, MAX_DISLIKED + 6):
+        recommended = RecommendedBook(Book(book_id, f"Book {book_id}"), position=0)
+        cast_vote(session, backend, f"req-{book_id}", recommended, -1)
+    ask_from_shelf(session)
+
+    sent = session[PENDING].disliked  # type: ignore[attr-defined]
+    assert sent == tuple(range(6, MAX_DISLIKED + 6))

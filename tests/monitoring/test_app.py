@@ -119,6 +119,7 @@ def test_seeded_store_renders_every_section(monkeypatch, tmp_path: Path, registr
     assert [tab.label for tab in page.tabs] == [
         "Traffic & latency",
         "Quality from feedback",
+        "Arms",
         "Catalogue health",
         "Drift",
     ]

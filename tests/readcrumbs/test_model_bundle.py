@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from readcrumbs.blobs.local import FolderBlobStore
+from readcrumbs.catalogue import Catalogue
 from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook, UnknownGenre
 from readcrumbs.model_bundle import (
     CATALOGUE_FILE,
@@ -96,10 +97,11 @@ def test_a_version_with_the_old_parquet_catalogue_still_loads(registry: Registry
     assert bundle.recommend([int(BOOK_IDS[0])], 3)
 
 
-def test_books_are_the_catalogue_rows_without_pandas(registry: Registry, version: int) -> None:
-    books = load_bundle(registry, NAME, version).books()
-    assert [book.book_id for book in books] == BOOK_IDS.tolist()
-    assert books[0].title == "Book 1001" and books[0].year is None and books[0].genres == ()
+def test_the_catalogue_builds_from_the_bundle_columns(registry: Registry, version: int) -> None:
+    catalogue = Catalogue.from_columns(load_bundle(registry, NAME, version).columns)
+    book = catalogue.book(int(BOOK_IDS[0]))
+    assert len(catalogue) == len(BOOK_IDS)
+    assert book.title == "Book 1001" and book.year is None and book.genres == ()
 
 
 def test_recommend_speaks_book_ids_and_never_returns_favourites(registry: Registry, version: int) -> None:

@@ -53,7 +53,16 @@ def assert_no_raw_markup(texts: Sequence[str]) -> None:
 class HostileBackend(FakeBackend):
     """Answers every /predict with recommendations whose every text field is markup."""
 
-    def recommend(self, favourites: Sequence[int | str], reader_id: str, k: int) -> Recommendations:
+    def recommend(
+        self,
+        favourites: Sequence[int | str],
+        reader_id: str,
+        k: int,
+        *,
+        genres: Sequence[str] = (),
+        disliked: Sequence[int | str] = (),
+        one_per_series: bool = False,
+    ) -> Recommendations:
         items = list(favourites)
         self.predictions.append((items, reader_id, k))
         books = [

@@ -131,7 +131,7 @@ def test_the_server_exits_2_when_the_cached_copy_is_corrupt(
 def test_the_server_starts_with_a_cached_version(tmp_path, registry, backend_env, monkeypatch, caplog):
     warm_cache(tmp_path, registry)
     served = []
-    monkeypatch.setattr(entry, "serve", lambda app, host, port: served.append((host, port)))
+    monkeypatch.setattr(entry, "serve", lambda app, host, port, **options: served.append((host, port)))
     with caplog.at_level("WARNING", logger="backend"):
         assert entry.main(["--port", "0"]) == 0
     assert served == [("127.0.0.1", 0)]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from backend.api.deps import RuntimeDep, ServingDep
-from backend.schemas import EventStorePublic, HealthResponse, ModelPublic, ReadyResponse
+from backend.schemas import ChallengerPublic, EventStorePublic, HealthResponse, ModelPublic, ReadyResponse
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=HealthResponse)
+@router.api_route("/health", methods=["GET", "HEAD"], response_model=HealthResponse)
 async def get_health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
@@ -18,23 +18,26 @@ async def get_health() -> dict[str, str]:
 
 @router.get("/ready", response_model=ReadyResponse, responses={503: {"description": "No model loaded yet."}})
 def get_ready(state: ServingDep, runtime: RuntimeDep) -> ReadyResponse:
-    """Readiness: the served model, catalogue size and event store state (503 until a model is loaded)."""
-    manifest = state.bundle.manifest
+    """Readiness: the served models, catalogue size and event store state (503 until a model is loaded)."""
+    challenger = runtime.challenger.state
+    settings = runtime.settings
     return ReadyResponse(
-        model=ModelPublic(
-            name=manifest.name,
-            version=state.version,
-            model_type=manifest.model_type,
-            data_version=manifest.data_version,
-            created_at=manifest.created_at,
-            loaded_at=state.loaded_at,
-            source=state.source.value,
+        model=ModelPublic.from_state(state).model_copy(
+            update={"fallback_reason": runtime.fallback_reason if state.source.value == "cache" else None}
+        ),
+        challenger=None
+        if challenger is None
+        else ChallengerPublic(
+            model=ModelPublic.from_state(challenger),
+            mode=settings.challenger_mode,
+            share=settings.challenger_share,
         ),
         catalogue_size=len(state.catalogue),
         event_store=EventStorePublic(
             kind=runtime.store.url.split(":", 1)[0],
-            state="ok" if runtime.event_store_reachable() else "unavailable",
+            state=runtime.event_store_state(),
             queue_depth=runtime.writer.queue_depth,
+            held=runtime.writer.held,
             spooled=runtime.writer.spool.count,
         ),
     )

@@ -16,7 +16,7 @@ from experiments.data.build import (
 )
 from experiments.data.source import read_source
 from experiments.data.validate import ValidTables, validate
-from experiments.dataset import CATALOGUE_COLUMNS
+from readcrumbs.dataset import CATALOGUE_COLUMNS
 from tests.experiments.data.conftest import WriteGoodbooks
 
 PARAMETERS = {"like_threshold": 4, "seed": 42, "heldout_users": 2, "heldout_min_likes": 5}

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from experiments.data import prepare_dataset
-from experiments.dataset import CATALOGUE_COLUMNS, Dataset, dataset_exists, load_dataset
 from readcrumbs.blobs import open_blob_store
+from readcrumbs.dataset import CATALOGUE_COLUMNS, Dataset, dataset_exists, load_dataset
 from readcrumbs.errors import DataError, DataSourceUnavailable
 from readcrumbs.settings import Settings
 from tests.experiments.data.conftest import RATINGS_CSV, WriteGoodbooks

@@ -28,7 +28,12 @@ def at(seconds: float) -> str:
 
 
 def make_prediction(n: int, seconds: float | None = None, **fields: Any) -> PredictionRecord:
-    """Prediction number ``n``, logged ``seconds`` (default ``n * 60``) after T0."""
+    """Prediction number ``n``, logged ``seconds`` (default ``n * 60``) after T0.
+
+    The arm cycles production, challenger, shadow (with what the challenger would have shown),
+    so every store round-trips each arm's fields.
+    """
+    arm = ("production", "challenger", "shadow")[n % 3]
     values: dict[str, Any] = {
         "request_id": f"req-{n:04d}",
         "ts": at(n * 60 if seconds is None else seconds),
@@ -42,7 +47,14 @@ def make_prediction(n: int, seconds: float | None = None, **fields: Any) -> Pred
         "model_version": "3",
         "unknown": [],
         "k": 3,
+        "arm": arm,
     }
+    if arm == "shadow":
+        values |= {
+            "shadow_version": "4",
+            "shadow_prediction_ids": [400 + n, 100 + n],
+            "shadow_scores": [0.5, 0.25],
+        }
     values.update(fields)
     return PredictionRecord(**values)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,20 @@ def test_rewriting_records_is_idempotent(store: EventStore) -> None:
 
     assert store.predictions() == predictions
     assert store.feedback() == feedback
+
+
+def test_a_later_vote_replaces_the_earlier_one_with_the_same_feedback_id(store: EventStore) -> None:
+    """One vote per (request, book): the backend gives both the same feedback_id (issue 15 #3)."""
+    first = make_feedback(1, value=1)
+    later = replace(first, ts=at(120), value=-1, position=3)
+    store.write_feedback([first])
+    store.write_feedback([later])
+    store.write_feedback([first])  # a spool replay of the older vote, after the newer one
+    other = make_feedback(2)
+    store.write_feedback([other])
+
+    assert store.feedback() == [later, other]
+    assert len(store.feedback_frame()) == 2
 
 
 def test_empty_batches_are_accepted(store: EventStore) -> None:
@@ -167,7 +181,12 @@ def test_predictions_frame_holds_every_field_by_default(store: EventStore) -> No
 
     frame = store.predictions_frame()
     assert list(frame.columns) == list(PREDICTION_FIELDS)
-    assert frame.to_dict("records") == [asdict(r) for r in predictions]
+    rows = [
+        {name: None if name == "shadow_version" and pd.isna(value) else value for name, value in row.items()}
+        for row in frame.to_dict("records")
+    ]
+    assert rows == [asdict(r) for r in predictions]
+    assert frame["arm"].tolist() == ["production", "challenger", "shadow", "production"]
 
 
 def test_predictions_frame_reads_only_the_asked_columns_in_the_window(store: EventStore) -> None:

@@ -64,6 +64,29 @@ def test_items_carry_their_day_bucket_and_the_days_are_indexed(store: DynamoEven
     assert [d["ts_id"] for d in days] == ["2026-11-28", "2026-11-29"]
 
 
+def test_items_written_before_the_arm_field_read_as_production(store: DynamoEventStore) -> None:
+    record = make_prediction(0)
+    store.write_predictions([record])
+    key = {"day": record.ts[:10], "ts_id": f"{record.ts}#{record.request_id}"}
+    table = store._resource.Table("rc-unit-logs")
+    item = table.get_item(Key=key)["Item"]
+    assert "shadow_version" not in item  # a None optional field is left out
+    for name in ("arm", "shadow_prediction_ids", "shadow_scores"):
+        del item[name]
+    table.put_item(Item=item)
+
+    (old,) = store.predictions()
+    assert old == record and old.arm == "production" and old.shadow_scores == []
+    assert store.predictions_frame(columns=["arm"])["arm"].tolist() == ["production"]
+
+
+def test_shadow_fields_round_trip(store: DynamoEventStore) -> None:
+    shadow = make_prediction(2)
+    store.write_predictions([shadow])
+    (stored,) = store.predictions()
+    assert stored == shadow and stored.shadow_version == "4" and stored.shadow_scores == [0.5, 0.25]
+
+
 def test_create_tables_is_idempotent(store: DynamoEventStore) -> None:
     store.write_predictions([make_prediction(1)])
     store.create_tables()

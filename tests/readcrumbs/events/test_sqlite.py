@@ -58,12 +58,67 @@ def test_tables_have_the_design_columns_and_indexes(sqlite_store: SqliteEventSto
     assert columns["predictions"] == [
         "request_id", "ts", "userid", "items", "item_ids", "prediction", "prediction_ids", "scores",
         "latency_ms", "model_version", "unknown", "k",
+        "arm", "shadow_version", "shadow_prediction_ids", "shadow_scores",
     ]  # fmt: skip
     assert columns["feedback"] == [
         "feedback_id", "ts", "userid", "request_id", "book_id", "title", "position", "value",
     ]  # fmt: skip
     assert "(ts, request_id" in indexes["predictions_ts"]
     assert {"feedback_ts", "feedback_userid", "feedback_request_id"} <= set(indexes)
+
+
+# The schema of files written before the arm and shadow fields existed (issue 12).
+OLD_SCHEMA = """
+CREATE TABLE predictions (
+    request_id TEXT PRIMARY KEY, ts TEXT NOT NULL, userid TEXT NOT NULL, items TEXT NOT NULL,
+    item_ids TEXT NOT NULL, prediction TEXT NOT NULL, prediction_ids TEXT NOT NULL,
+    scores TEXT NOT NULL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL,
+    unknown TEXT NOT NULL, k INTEGER NOT NULL
+);
+CREATE INDEX predictions_ts ON predictions (ts, request_id, latency_ms, userid, model_version, k);
+CREATE TABLE feedback (
+    feedback_id TEXT PRIMARY KEY, ts TEXT NOT NULL, userid TEXT NOT NULL, request_id TEXT,
+    book_id INTEGER NOT NULL, title TEXT NOT NULL, position INTEGER, value INTEGER NOT NULL
+);
+"""
+
+
+def test_a_file_from_before_the_arm_field_opens_and_reads_old_rows_as_production(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as old:
+        old.executescript(OLD_SCHEMA)
+        old.execute(
+            "INSERT INTO predictions VALUES ('old-1', '2026-11-28T10:00:00.000Z', 'u', '[\"A\"]', '[1]',"
+            " '[\"B\"]', '[2]', '[0.5]', 3.0, '1', '[]', 10)"
+        )
+    store = SqliteEventStore(db_path)
+    try:
+        (old_record,) = store.predictions()
+        assert old_record.arm == "production" and old_record.shadow_version is None
+        assert old_record.shadow_prediction_ids == [] and old_record.shadow_scores == []
+        store.write_predictions([make_prediction(2)])
+        assert store.get_prediction("req-0002") == make_prediction(2)
+        assert store.predictions_frame(columns=["arm"])["arm"].tolist() == ["production", "shadow"]
+    finally:
+        store.close()
+    with sqlite3.connect(db_path) as other:
+        index = [row[2] for row in other.execute("PRAGMA index_info(predictions_ts)")]
+    assert {"arm", "shadow_version"} <= set(index) and index[:2] == ["ts", "request_id"]
+    SqliteEventStore(db_path).close()  # opening an upgraded file again changes nothing
+
+
+def test_a_file_lacking_a_required_column_is_refused(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as old:
+        old.executescript(
+            OLD_SCHEMA.replace("model_version TEXT NOT NULL,", "").replace(", model_version", "")
+        )
+    store = SqliteEventStore(db_path)
+    try:
+        with pytest.raises(StoreError, match="model_version"):
+            store.ping()
+    finally:
+        store.close()
 
 
 def test_list_fields_are_stored_as_json_text(sqlite_store: SqliteEventStore, db_path: Path) -> None:

@@ -35,12 +35,16 @@ def test_reload_serves_the_newly_promoted_version(client, registry):
         "outcome": "unchanged",
         "model_version": "1",
         "previous_version": "1",
+        "challenger_outcome": "none",
+        "challenger_version": None,
     }
     registry.promote(MODEL_NAME, 2, force=True)
     assert client.post("/admin/reload", headers=AUTH).json() == {
         "outcome": "loaded",
         "model_version": "2",
         "previous_version": "1",
+        "challenger_outcome": "none",
+        "challenger_version": None,
     }
     assert client.post("/predict", json=predict_payload("Emma")).json()["model_version"] == "2"
     assert client.get("/ready").json()["model"]["version"] == "2"

@@ -52,7 +52,7 @@ def test_feedback_tied_to_a_fresh_prediction(client):
     response = client.post(
         "/feedback",
         json={
-            "userid": "u",
+            "userid": "reader-1",
             "book_id": book["book_id"],
             "feedback": "like",
             "request_id": answer["request_id"],
@@ -64,13 +64,14 @@ def test_feedback_tied_to_a_fresh_prediction(client):
 
 def test_request_id_found_in_the_store_after_a_restart(settings, registry, store):
     with TestClient(create_app(settings, registry=registry, event_store=store)) as client:
-        request_id = client.post("/predict", json=predict_payload("Emma")).json()["request_id"]
+        answer = client.post("/predict", json=predict_payload("Emma")).json()
+    request_id, book_id = answer["request_id"], answer["books"][2]["book_id"]
     # A new app (new process) never saw the id; it must find it in the event store.
     with TestClient(create_app(settings, registry=registry, event_store=store)) as client:
-        response = client.post(
-            "/feedback", json={"userid": "u", "book_id": 9, "feedback": 1, "request_id": request_id}
-        )
+        body = {"userid": "reader-1", "book_id": book_id, "feedback": 1, "request_id": request_id}
+        response = client.post("/feedback", json=body)
         assert response.status_code == 200
+        assert response.json()["position"] == 2
 
 
 def test_unknown_request_id_is_404(client):

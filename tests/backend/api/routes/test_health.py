@@ -26,7 +26,7 @@ def test_ready_describes_model_catalogue_and_store(client):
         "itemknn",
     )
     assert body["catalogue_size"] == 14
-    assert body["event_store"] == {"kind": "memory", "state": "ok", "queue_depth": 0, "spooled": 0}
+    assert body["event_store"] == {"kind": "memory", "state": "ok", "queue_depth": 0, "held": 0, "spooled": 0}
 
 
 def test_ready_reports_an_unreachable_store_but_stays_ready(flaky_client, flaky_store):

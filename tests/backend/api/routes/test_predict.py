@@ -24,7 +24,8 @@ def test_prototype_payload_gets_ten_titles(client):
 
 def test_answer_fields(client):
     body = client.post("/predict", json=predict_payload("The Hobbit", 2, "Gatsby", k=4)).json()
-    assert set(body) == {"recs", "books", "request_id", "model_version", "resolved", "unknown"}
+    assert set(body) == {"recs", "books", "request_id", "model_version", "resolved", "unknown", "arm"}
+    assert body["arm"] == "production"
     assert body["model_version"] == "1"
     assert len(body["request_id"]) == 32
     assert body["recs"] == [book["title"] for book in body["books"]]
@@ -161,6 +162,11 @@ def test_predict_is_503_until_a_model_is_promoted(tmp_path, settings, store):
         assert "make train" in response.json()["detail"]
 
 
+def test_a_shared_title_lists_the_other_books_it_could_name(client):
+    resolved = client.post("/predict", json=predict_payload("Rebecca")).json()["resolved"]
+    assert [(item["book_id"], item["alternatives"]) for item in resolved] == [(6, [7])]
+
+
 FANTASY = {1, 3, 4, 8, 11}  # tiny.py's fantasy books; the others are classics
 
 
@@ -235,8 +241,3 @@ def test_the_openapi_schema_describes_the_new_fields(client):
     assert "30 %" in book["because"]["description"] and book["because_genres"]["description"]
     assert "items" in schemas["PredictRequest"]["required"]
     assert "genres" not in schemas["PredictRequest"].get("required", [])
-
-
-def test_a_shared_title_lists_the_other_books_it_could_name(client):
-    resolved = client.post("/predict", json=predict_payload("Rebecca")).json()["resolved"]
-    assert [(item["book_id"], item["alternatives"]) for item in resolved] == [(6, [7])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from backend.main import create_app
+from readcrumbs.events.records import prediction_fields
 from tests.backend.tiny import predict_payload
 
 
@@ -34,3 +35,21 @@ def test_503_when_the_store_cannot_be_read(flaky_client, flaky_store):
     response = flaky_client.get("/random")
     assert response.status_code == 503
     assert "test" not in response.text  # the store's own message stays in the log
+
+
+def test_every_record_field_is_in_the_schema_with_its_description(client):
+    # The HTTP shape is derived from readcrumbs/events/records.py: a new record field (arm) shows up.
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["RandomPredictionPublic"]
+    names = {"ts": "timestamp", "userid": "user_id"}
+    for spec in prediction_fields():
+        assert schema["properties"][names.get(spec.name, spec.name)]["description"] == spec.doc
+    assert set(schema["properties"]["arm"]["enum"]) == {"production", "challenger", "shadow"}
+
+
+def test_a_logged_prediction_says_its_arm(settings, registry, store):
+    with TestClient(create_app(settings, registry=registry, event_store=store)) as client:
+        client.post("/predict", json=predict_payload("Emma", userid="u"))
+    with TestClient(create_app(settings, registry=registry, event_store=store)) as client:
+        body = client.get("/random").json()
+    assert body["arm"] == "production"
+    assert body["shadow_version"] is None and body["shadow_prediction_ids"] == []
