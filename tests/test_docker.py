@@ -1,6 +1,8 @@
-"""Static checks of the Dockerfiles and docker-compose.yml (there is no Docker engine here).
+"""Static checks of the Dockerfiles and the compose files (no Docker engine needed; `make docker-test`
+builds and runs them for real).
 
-Each service image must: start from the slim Python 3.11 base, run as a non-root user, declare a
+Each service image must: start from the slim Python 3.11 base (or the Debian-built stand-in of
+scripts/build_base_image.sh, tagged the same), run as a non-root user, declare a
 HEALTHCHECK, install the shared package with only its own extras (pinned by constraints.txt),
 COPY only files that exist and that .dockerignore lets through, and expose the port it serves.
 """
@@ -11,6 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,3 +339,167 @@ def test_compose_passes_an_optional_env_file_to_every_readcrumbs_service():
         if name == "moto":
             continue
         assert service["env_file"] == [{"path": ".env", "required": False}], name
+
+
+# -- slim images (issue 16) ---------------------------------------------------------------------------
+@pytest.mark.parametrize("service", sorted(IMAGES))
+def test_image_installs_dependencies_before_copying_the_source(service: str):
+    """The dependency layer stays cached while only the code changes."""
+    build = load_stages(IMAGES[service].dockerfile)["build"]
+    order = [(kw, args) for kw, args in build.instructions if kw in ("COPY", "RUN")]
+    deps = next(i for i, (kw, args) in enumerate(order) if kw == "RUN" and '".[' in args)
+    for kw, args in order[:deps]:
+        if kw == "COPY":
+            assert set(shlex.split(args)[:-1]) <= {"pyproject.toml", "constraints.txt", "LICENSE"}, args
+    later_copies = {
+        Path(source).parts[0]
+        for kw, args in order[deps:]
+        if kw == "COPY"
+        for source in shlex.split(args)[:-1]
+    }
+    assert IMAGES[service].packages - {"scripts"} <= later_copies
+
+
+@pytest.mark.parametrize("service", sorted(IMAGES))
+def test_image_leaves_pip_and_test_suites_out_of_the_venv(service: str):
+    build = " ".join(load_stages(IMAGES[service].dockerfile)["build"].all("RUN"))
+    assert "pip uninstall --yes pip setuptools" in build
+    assert "-name tests -exec rm -rf" in build
+    assert "--no-cache-dir" in build
+
+
+def test_core_dependencies_leave_the_tabular_stack_to_the_extras_that_use_it():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[<>=\[ ]", dependency)[0] for dependency in project["dependencies"]}
+    assert names.isdisjoint({"pandas", "pyarrow", "scipy"})
+    extras = project["optional-dependencies"]
+    for extra in ("experiments", "monitoring"):
+        declared = {re.split(r"[<>=\[ ]", dependency)[0] for dependency in extras[extra]}
+        assert {"pandas", "pyarrow", "scipy"} <= declared, extra
+
+
+BLOCK_TABULAR = """
+import importlib, sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"pandas", "pyarrow", "scipy"}:
+            raise ImportError(f"{name} is not installed in a slim image")
+sys.meta_path.insert(0, Block())
+for module in sys.argv[1:]:
+    importlib.import_module(module)
+"""
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        ["readcrumbs.settings", "readcrumbs.registry", "readcrumbs.blobs"],
+        [
+            "readcrumbs.events",
+            "readcrumbs.events.sqlite",
+            "readcrumbs.events.memory",
+            "readcrumbs.events.dynamodb",
+        ],
+        # The whole serving path: the backend image installs no pandas, pyarrow or scipy.
+        ["backend.main", "readcrumbs.model_bundle", "readcrumbs.catalogue", "readcrumbs.recommend"],
+    ],
+)
+def test_serving_modules_import_without_the_tabular_stack(modules: list[str]):
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_TABULAR, *modules], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_import_blocker_can_fail():
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_TABULAR, "readcrumbs.events.codec", "pandas"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "not installed in a slim image" in result.stderr
+
+
+# -- compose overrides for engines without a bridge network, the dataset mount and docker-test ------------
+class ComposeLoader(yaml.SafeLoader):
+    """YAML with Compose's ``!reset`` tag (an override that empties a value), read as ``RESET``."""
+
+
+RESET = "<reset>"
+ComposeLoader.add_constructor("!reset", lambda loader, node: RESET)
+
+
+def override(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.load((ROOT / name).read_text(), Loader=ComposeLoader)
+    return document
+
+
+def test_hostnet_override_puts_every_service_and_build_on_the_host_network():
+    services = override("docker-compose.hostnet.yml")["services"]
+    assert set(services) == set(compose()["services"])
+    for name, service in services.items():
+        assert service["network_mode"] == "host", name
+        assert service["build"]["network"] == "host", name
+        assert service["ports"] == RESET, name
+        assert {"backend:127.0.0.1", "moto:127.0.0.1"} <= set(service["extra_hosts"]), name
+
+
+def test_main_compose_file_stays_on_its_own_network():
+    for name, service in compose()["services"].items():
+        assert "network_mode" not in service, name
+        assert "network" not in service.get("build", {}), name
+
+
+@pytest.mark.parametrize("job", ["trainer", "retrain"])
+def test_dataset_override_mounts_the_folder_read_only_for_the_training_jobs(job: str):
+    service = override("docker-compose.dataset.yml")["services"][job]
+    assert job in compose()["services"]
+    assert service["environment"]["READCRUMBS_DATA_SOURCE"] == "/dataset"
+    (mount,) = service["volumes"]
+    assert mount["target"] == "/dataset" and mount["read_only"] is True
+    assert "READCRUMBS_DATASET_DIR" in mount["source"]
+
+
+def test_docker_test_override_trains_with_ensure_model():
+    trainer = override("docker/docker-test.yml")["services"]["trainer"]
+    assert trainer["command"][:3] == ["python", "-m", "scripts.ensure_model"]
+    assert trainer["command"][3] == "--models"
+    assert trainer["env_file"] == RESET
+
+
+# -- scripts/docker_engine.sh (no engine is started here) ---------------------------------------------
+def engine_shell(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",  # no dockerd (Debian puts it in /usr/sbin)
+        "DOCKER_HOST": f"unix://{tmp_path / 'none.sock'}",
+        "RC_DOCKER_SOCK": str(tmp_path / "private.sock"),
+        "RC_DOCKER_PID": str(tmp_path / "dockerd.pid"),
+    }
+    return subprocess.run(
+        ["bash", "-c", f"source scripts/docker_engine.sh && {script}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_engine_up_without_an_engine_or_dockerd_says_what_to_install(tmp_path: Path):
+    result = engine_shell(tmp_path, "engine_up")
+    assert result.returncode == 1
+    assert "dockerd is not installed" in result.stderr and "install_docker_host.sh" in result.stderr
+
+
+def test_engine_down_leaves_an_engine_it_did_not_start_alone(tmp_path: Path):
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / "dockerd.pid").write_text(str(other.pid))
+        result = engine_shell(tmp_path, "engine_down")
+        assert result.returncode == 0
+        assert other.poll() is None, "engine_down stopped a process it had not started"
+    finally:
+        other.kill()
+        other.wait()

@@ -28,12 +28,14 @@ predictions reads a few thousand numbers (see :mod:`.summary`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Protocol
 
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
 from readcrumbs.events.summary import TrafficSummary
+
+# pandas only where frames are built: the backend writes events without it (issue 16).
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class EventStore(Protocol):

@@ -15,10 +15,9 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy.typing as npt
-import pandas as pd
 
 from readcrumbs.events.records import (
     FeedbackRecord,
@@ -28,6 +27,10 @@ from readcrumbs.events.records import (
     feedback_fields,
     prediction_fields,
 )
+
+# pandas only where frames are built: the backend writes events without it (issue 16).
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Field order of the records, the tables and the default frame columns (see records.py).
 PREDICTION_FIELDS: tuple[str, ...] = tuple(f.name for f in prediction_fields())
@@ -224,6 +227,8 @@ def frame(columns: Mapping[str, Column], dtypes: Mapping[str, str]) -> pd.DataFr
     ``columns`` maps field name to ``(n_rows,)`` values; every column has the same length.
     An empty frame still carries every requested column with its dtype.
     """
+    import pandas as pd
+
     return pd.DataFrame(
         {name: pd.Series(values, dtype=dtypes[name]) for name, values in columns.items()},
         columns=list(columns),

@@ -46,12 +46,11 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.config
 import botocore.exceptions
-import pandas as pd
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from readcrumbs.errors import ConfigError, StoreError
@@ -64,6 +63,10 @@ from readcrumbs.events.records import (
     feedback_fields,
     prediction_fields,
 )
+
+# pandas only where frames are built: the backend writes events without it (issue 16).
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_TABLE_PREFIX = "readcrumbs"
 DAYS_PARTITION = "#days"  # never a date, so it cannot collide with a day of records

@@ -11,12 +11,15 @@ import bisect
 import random
 import threading
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from readcrumbs.errors import StoreError
 from readcrumbs.events import codec, summary
 from readcrumbs.events.records import FeedbackRecord, PredictionRecord
+
+# pandas only where frames are built: the backend writes events without it (issue 16).
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class MemoryEventStore:

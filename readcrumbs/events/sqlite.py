@@ -44,11 +44,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from readcrumbs.errors import StoreError
 from readcrumbs.events import codec, summary
@@ -60,6 +59,10 @@ from readcrumbs.events.records import (
     feedback_fields,
     prediction_fields,
 )
+
+# pandas only where frames are built: the backend writes events without it (issue 16).
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SQL_TYPES = {Kind.INT: "INTEGER", Kind.FLOAT: "REAL"}  # every other kind is TEXT (lists as JSON)
 

@@ -25,12 +25,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from readcrumbs.events.records import to_iso
+
+# pandas only where frames are built: the backend writes events without it (issue 16).
+if TYPE_CHECKING:
+    import pandas as pd
 
 # SQLite builds before 3.32 bind at most 999 parameters to one statement; every edge is one.
 MAX_LATENCY_EDGES = 900
@@ -127,6 +131,8 @@ def from_cells(
     users: int,
 ) -> TrafficSummary:
     """A summary with the store-independent dtypes and order, from a backend's aggregates."""
+    import pandas as pd
+
     cell_frame = pd.DataFrame(cells, columns=list(CELL_DTYPES)).astype(CELL_DTYPES)
     user_frame = pd.DataFrame(bucket_users, columns=list(BUCKET_USER_DTYPES)).astype(BUCKET_USER_DTYPES)
     return TrafficSummary(
@@ -157,6 +163,8 @@ def summarize(
     """
     if not ts:
         return empty(bucket_s, latency_edges_ms)
+    import pandas as pd
+
     latency = np.asarray(latency_ms, dtype=np.float64)
     frame = pd.DataFrame(
         {

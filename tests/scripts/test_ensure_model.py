@@ -75,6 +75,20 @@ def test_no_production_model_runs_the_pipeline_once(settings: Settings):
     assert version == registry_of(settings).alias("books") == 2
 
 
+def test_pipeline_arguments_are_passed_on(settings: Settings):
+    pipeline = PipelineDouble(settings)
+    ensure_production_model(settings, run=pipeline, python="py", pipeline_args=["--models", "popularity"])
+    assert pipeline.commands == [["py", "-m", "experiments.pipeline", "--models", "popularity"]]
+
+
+def test_main_passes_its_arguments_to_the_pipeline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    commands: list[list[str]] = []
+    monkeypatch.setattr(ensure_model, "get_settings", lambda: Settings(home=tmp_path))
+    monkeypatch.setattr(ensure_model, "run_command", lambda command: commands.append(list(command)) or 5)
+    assert ensure_model.main(["--models", "ease"]) == 1
+    assert commands[0][1:] == ["-m", "experiments.pipeline", "--models", "ease"]
+
+
 def test_a_failed_pipeline_is_reported_with_its_status(settings: Settings):
     pipeline = PipelineDouble(settings, status=3, promote=None)
     with pytest.raises(ModelNotReady, match="exited with status 3"):
