@@ -18,9 +18,9 @@ from readcrumbs.events.records import PredictionRecord, new_id, utc_now_iso
 
 SUGGESTIONS_PER_ITEM = 3
 MAX_SUGGESTIONS = 5
-# Fuzzy look-ups and suggestions cost a scan of the catalogue each (ms on 10k books), and the
-# route runs on the event loop: a list of 500 typos gets them for its first few only (items and
-# disliked items each).
+# Fuzzy look-ups and suggestions score a few dozen trigram candidates each (readcrumbs/titles),
+# off the event loop (backend/offload.py); still, a list of 500 typos gets them for its first few
+# only (items and disliked items each), so one request's work stays bounded.
 FUZZY_ITEMS = 20
 SUGGESTED_ITEMS = 5
 _NOTHING = Resolution([], [])
