@@ -5,7 +5,8 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
 1. **score**: :meth:`Recommender.score_reader` with signal +1 for each favourite and
    :data:`~readcrumbs.recommenders.base.DISLIKE` for each dislike (a book named as both counts as
    a dislike). With no favourite but genres, the scores are the starter list's instead:
-   :attr:`BookFacts.starter_quality` times the share of the genres each book carries;
+   :attr:`BookFacts.starter_quality` times the share of the genres each book carries, each
+   damped by :func:`likeness_to_dislikes` (the book most like the dislikes falls to zero);
 2. **steer** (genres beside favourites): each book's score gains
    ``GENRE_BOOST · |score| · share of the genres it carries``, so a book of those genres climbs
    by at most half its own score and a book the model does not rate gains nothing;
@@ -81,6 +82,8 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
             scores += np.float32(GENRE_BOOST) * np.abs(scores) * match
     else:
         scores = facts.starter_quality * match
+        if len(books):  # only dislikes: the model still says which books are like them
+            scores *= 1.0 - likeness_to_dislikes(model.score_reader(books, signal))
     if reader.one_per_series:
         shown = _one_per_series(scores, books, signal, facts, k)
     else:
@@ -94,6 +97,19 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
         steered = facts.genres_of(book, reader.genres) if match is not None else []
         ranked.append(Ranked(book, float(scores[book]), named, steered))
     return ranked
+
+
+def likeness_to_dislikes(scores: np.ndarray) -> np.ndarray:
+    """How like a reader's dislikes each book is, from the model's scores of the dislikes alone.
+
+    ``scores``: (n_books,) float32, :meth:`Recommender.score_reader` of dislikes only (negative
+    where a book resembles them). Returns (n_books,) float32 in [0, 1]: 1 for the book the dislikes
+    push down the most, 0 for books they do not touch. The starter list's scores are on another
+    scale than the model's, so its dislikes act as a share, not as a sum.
+    """
+    pushed = np.minimum(scores, np.float32(0.0))
+    lowest = float(pushed.min(initial=0.0))
+    return pushed / np.float32(lowest) if lowest < 0.0 else np.zeros_like(pushed)
 
 
 def reasons(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[list[int]]:

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from readcrumbs.book_facts import BookFacts
 from readcrumbs.errors import UnknownGenre
-from readcrumbs.recommend import GENRE_BOOST, ReaderInput, rank_reader, reasons
+from readcrumbs.recommend import GENRE_BOOST, ReaderInput, likeness_to_dislikes, rank_reader, reasons
 from readcrumbs.recommenders.itemknn import ItemKNN
 from readcrumbs.recommenders.neighbours import ItemWeights
 
@@ -117,6 +117,23 @@ def test_genres_alone_give_well_rated_and_well_liked_books_of_those_genres() -> 
     assert all(r.because == [] for r in ranked)
     assert [r.because_genres for r in ranked[:3]] == [["romance"]] * 3
     assert ranked[3].because_genres == []
+
+
+def test_dislikes_push_books_like_them_down_a_starter_list() -> None:
+    # Romance by quality: Epsilon (4), Delta (3), Eta (6). The reader turned Alpha (0) down, and
+    # the model says Delta is the book most like Alpha: it falls to zero, among the off-genre books.
+    knn = model({(0, 3): 0.8, (0, 6): 0.2})
+    plain = rank_reader(knn, facts(), reader([], genres=("romance",)), 3)
+    assert [r.book for r in plain] == [4, 3, 6]
+    ranked = {r.book: r.score for r in rank_reader(knn, facts(), reader([], (0,), ("romance",)), 8)}
+    assert list(ranked)[:2] == [4, 6] and ranked[3] == 0.0
+    assert 0 not in ranked
+
+
+def test_likeness_to_dislikes_is_a_share_of_the_strongest_push() -> None:
+    likeness = likeness_to_dislikes(np.array([-0.8, -0.2, 0.0, 0.3], dtype=np.float32))
+    assert likeness.tolist() == pytest.approx([1.0, 0.25, 0.0, 0.0])
+    assert likeness_to_dislikes(np.ones(3, dtype=np.float32)).tolist() == [0.0, 0.0, 0.0]
 
 
 def test_a_starter_list_weighs_the_rating_against_the_likes() -> None:
