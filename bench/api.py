@@ -68,9 +68,9 @@ from bench.http_client import (  # noqa: E402
 )
 from bench.models import FAVOURITES_PER_REQUEST, ModelSource, pick_model, production_version, request_bodies  # noqa: E402
 from bench.servers import memory_mib, server_env, start_server, use_ports  # noqa: E402
-from experiments.dataset import dataset_exists, load_dataset  # noqa: E402
 from experiments.evaluate import FAV3, heldout_evaluation_set  # noqa: E402
 from readcrumbs.blobs import BlobStore, open_blob_store  # noqa: E402
+from readcrumbs.dataset import dataset_exists, load_dataset  # noqa: E402
 from readcrumbs.events import open_event_store  # noqa: E402
 from readcrumbs.registry import Registry  # noqa: E402
 

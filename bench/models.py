@@ -33,7 +33,7 @@ class ModelSource:
 
 
 def synthetic_catalogue(n_books: int, rng: np.random.Generator) -> pd.DataFrame:
-    """A catalogue with every column of experiments/dataset.py and Zipf-like popularity."""
+    """A catalogue with every column of readcrumbs/dataset.py and Zipf-like popularity."""
     popularity = np.maximum((20_000 / np.arange(1, n_books + 1) ** 0.8).astype(np.int64), 1)
     words = ["night", "river", "glass", "winter", "crown", "shadow", "garden", "storm", "letter", "bone"]
     titles = [

@@ -122,9 +122,9 @@ def _implicit_worker(
     store_url: str, data_version: str, params: Mapping[str, Any], seed: int
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    from experiments.dataset import load_dataset
     from experiments.evaluate import evaluate, heldout_evaluation_set
     from readcrumbs.blobs import open_blob_store
+    from readcrumbs.dataset import load_dataset
     from readcrumbs.recommenders.als import ALS
 
     imported = time.perf_counter()

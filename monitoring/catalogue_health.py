@@ -1,7 +1,7 @@
 """Catalogue health: how much of the catalogue gets recommended, and how popular it is.
 
 ``catalogue`` is the production model's ``catalogue.parquet`` (columns ``book_id``, ``title``,
-``genres``, ``popularity``, ``popularity_pct``; see ``experiments/dataset.py``). Book ids are
+``genres``, ``popularity``, ``popularity_pct``; see ``readcrumbs/dataset.py``). Book ids are
 flat ``(n,)`` int64 arrays, one entry per time a book was recommended or requested.
 """
 

@@ -1,7 +1,7 @@
 """The book catalogue as readers name it: books by id, title resolution, suggestions and search.
 
 Built once per model version from the bundle's catalogue table (columns as in
-``experiments/dataset.py``), so titles and book_ids always agree with what the model indexes.
+``readcrumbs/dataset.py``), so titles and book_ids always agree with what the model indexes.
 The title understanding lives in :mod:`readcrumbs.titles` (its resolver's docstring lists the
 resolution steps); this module turns its book positions into :class:`Book` values.
 
@@ -125,7 +125,7 @@ class Catalogue:
     def from_columns(
         cls, columns: Mapping[str, Sequence[Any]], fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD
     ) -> Catalogue:
-        """A catalogue from column sequences named as ``experiments/dataset.py``'s CATALOGUE_COLUMNS.
+        """A catalogue from column sequences named as ``readcrumbs/dataset.py``'s CATALOGUE_COLUMNS.
 
         Only ``book_id`` and ``title`` are required; a missing value (None, NaN, pandas' NA)
         reads as absent.

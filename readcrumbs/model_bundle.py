@@ -2,7 +2,7 @@
 
 A model version's files are ``model.npz`` (the recommender's arrays plus ``book_ids``
 (n_books,) int64, index → book_id) and ``catalogue.json`` (the catalogue's columns as plain JSON
-lists, one entry per book in index order, columns as in ``experiments/dataset.py``). Shipping the
+lists, one entry per book in index order, columns as in ``readcrumbs/dataset.py``). Shipping the
 catalogue with the model keeps the two consistent through every promotion, reload and rollback.
 Versions registered before ``catalogue.json`` carry ``catalogue.parquet`` instead; it is read
 with pandas, imported only then. Loading and serving a new version imports numpy alone.

@@ -41,7 +41,7 @@ BOOKS: Sequence[tuple[int, str, str, int | None, int]] = (
 
 
 def tiny_catalogue() -> pd.DataFrame:
-    """The fourteen books with every catalogue column (experiments/dataset.py)."""
+    """The fourteen books with every catalogue column (readcrumbs/dataset.py)."""
     popularity = np.array([book[4] for book in BOOKS], dtype=np.int64)
     return pd.DataFrame(
         {

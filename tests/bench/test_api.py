@@ -22,10 +22,10 @@ from bench.baselines import bare_scoring_app, canned_app, title_index
 from bench.http_client import HOST, WrkTally
 from bench.models import ModelSource, production_version
 from bench.servers import free_port, running, server_env, use_ports, wait_for
-from experiments.dataset import Dataset, save_dataset
 from experiments.evaluate import evaluate as evaluate_offline
 from experiments.evaluate import heldout_evaluation_set
 from readcrumbs.blobs.local import FolderBlobStore
+from readcrumbs.dataset import Dataset, save_dataset
 from readcrumbs.model_bundle import ModelBundle, bundle_files, load_bundle
 from readcrumbs.recommenders import create_model
 from readcrumbs.registry import Registry

@@ -12,8 +12,8 @@ import pytest
 
 from bench import train_spark
 from bench.train_spark import EngineRun, PeakMemory, format_runs, run_engine, tree_rss_bytes
-from experiments.dataset import save_dataset
 from readcrumbs.blobs.local import FolderBlobStore
+from readcrumbs.dataset import save_dataset
 from tests.experiments import tiny
 
 MIB = 1024 * 1024
