@@ -18,9 +18,8 @@ from backend.__main__ import serve
 from backend.schemas import PredictRequest, PredictResponse, RecommendedBook, ResolvedItem
 from backend.settings import get_settings
 from bench.servers import HOST
-from readcrumbs.blobs import open_blob_store
 from readcrumbs.model_bundle import ModelBundle, load_bundle
-from readcrumbs.registry import Registry
+from readcrumbs.registry import open_registry
 
 
 def canned_app() -> FastAPI:
@@ -165,5 +164,5 @@ def serve_bare_scoring(port: int, version: int) -> None:
     """Serve :func:`bare_scoring_app` with ``version`` of the registry and model named by the
     READCRUMBS_ settings (those the backend process gets)."""
     settings = get_settings()
-    registry = Registry(open_blob_store(settings.resolved_registry_url))
+    registry = open_registry(settings)
     serve(bare_scoring_app(load_bundle(registry, settings.model_name, version)), HOST, port)

@@ -17,7 +17,7 @@ from readcrumbs.blobs import open_blob_store
 from readcrumbs.blobs.local import FolderBlobStore
 from readcrumbs.model_bundle import bundle_files, load_bundle
 from readcrumbs.recommenders.als import ALS
-from readcrumbs.registry import PRODUCTION, Registry
+from readcrumbs.registry import PRODUCTION, Registry, open_registry
 from readcrumbs.text import normalize_title
 
 N_SYNTHETIC_BOOKS = 10_000
@@ -79,7 +79,7 @@ def register_synthetic_model(folder: Path, model_name: str) -> str:
 def pick_model(work: Path) -> ModelSource:
     """$READCRUMBS_HOME's production model if any, else a synthetic one under ``work``."""
     settings = get_settings()
-    registry = Registry(open_blob_store(settings.resolved_registry_url))
+    registry = open_registry(settings)
     if registry.alias(settings.model_name, PRODUCTION) is not None:
         return ModelSource(settings.resolved_registry_url, settings.model_name, synthetic=False)
     return ModelSource(

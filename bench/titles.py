@@ -36,10 +36,9 @@ import pandas as pd
 from backend.settings import get_settings
 from bench.title_cases import FORMS, PER_FORM, Case, generate, read_books
 from experiments.data.source import locate_files
-from readcrumbs.blobs import open_blob_store
 from readcrumbs.catalogue import Catalogue
 from readcrumbs.model_bundle import load_bundle
-from readcrumbs.registry import PRODUCTION, Registry
+from readcrumbs.registry import PRODUCTION, open_registry
 
 TRIPLES = 2000
 HOSTILE_ITEMS = 500
@@ -59,7 +58,7 @@ def load_books_rows() -> list[dict[str, str]]:
 def served_catalogue(books_rows: Sequence[dict[str, str]]) -> tuple[pd.DataFrame, str]:
     """The production version's catalogue table and a line saying where it came from."""
     settings = get_settings()
-    registry = Registry(open_blob_store(settings.resolved_registry_url))
+    registry = open_registry(settings)
     alias = registry.alias(settings.model_name, PRODUCTION)
     if alias is None:
         raise SystemExit(f"no production model in {settings.resolved_registry_url}: run `make train` first")
