@@ -10,7 +10,6 @@ reads the records back from DynamoDB with a plain boto3 client.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import boto3
 import httpx
 import pytest
 
+from tests.backend.live import free_port
 from tests.tiny_goodbooks import write_tiny_goodbooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,12 +30,6 @@ BUCKET = "readcrumbs-e2e"
 TABLE_PREFIX = "rc-e2e"
 # Two quick model types keep the test well under a minute; the gate still picks the better one.
 PIPELINE_COMMAND = [sys.executable, "-m", "experiments.pipeline", "--models", "ease,popularity"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:

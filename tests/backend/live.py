@@ -1,13 +1,18 @@
-"""A real uvicorn server for an app, in a thread of the test process, on a free 127.0.0.1 port."""
+"""Real servers for tests on 127.0.0.1: an app under uvicorn in a thread, or ``python -m backend``
+in its own process waited on until it is ready."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -32,3 +37,30 @@ def serve_in_thread(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(
+    url: str, process: subprocess.Popen[Any], log: Path | None = None, timeout_s: float = 60
+) -> None:
+    """Wait until the backend ``process`` at ``url`` answers ``/ready`` with 200.
+
+    Fails the test when the process exits first (with its stderr: ``log`` when it writes there,
+    else its pipe) or when ``timeout_s`` pass.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert process.poll() is None, log.read_text() if log is not None else process.communicate()[1]
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "backend never became ready"
+        time.sleep(0.05)

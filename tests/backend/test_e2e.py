@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,15 +15,10 @@ import pytest
 
 from readcrumbs.blobs.local import FolderBlobStore
 from readcrumbs.registry import Registry
+from tests.backend.live import free_port, wait_ready
 from tests.backend.tiny import MODEL_NAME, predict_payload, register_version
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def backend_env(tmp_path: Path) -> dict[str, str]:
@@ -59,16 +52,7 @@ def test_real_uvicorn_logs_every_record_through_sigterm(tmp_path):
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.communicate()[1]
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "backend never became ready"
-            time.sleep(0.05)
+        wait_ready(url, process, timeout_s=30)
         with httpx.Client(base_url=url, timeout=10) as client:
             answers = [
                 client.post("/predict", json=predict_payload("Emma", "1984", userid=f"u{i}")).json()

@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,7 @@ from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders import create_model
 from readcrumbs.registry import Registry
 from readcrumbs.text import normalize_title
+from tests.backend.live import free_port, wait_ready
 from tests.backend.tiny import MODEL_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,12 +82,6 @@ def wide_registry(folder: Path) -> None:
     registry.promote(MODEL_NAME, manifest.version, force=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def backend(tmp_path: Path) -> Iterator[str]:
     wide_registry(tmp_path / "registry")
@@ -106,16 +100,7 @@ def backend(tmp_path: Path) -> Iterator[str]:
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (tmp_path / "backend.log").read_text()
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "backend never became ready"
-            time.sleep(0.05)
+        wait_ready(url, process, tmp_path / "backend.log", timeout_s=60)
         yield url
     finally:
         process.send_signal(signal.SIGTERM)

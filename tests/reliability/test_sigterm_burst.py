@@ -21,25 +21,13 @@ import pytest
 from readcrumbs.blobs.local import FolderBlobStore
 from readcrumbs.events.sqlite import SqliteEventStore
 from readcrumbs.registry import Registry
-from tests.backend.test_e2e import backend_env, free_port
+from tests.backend.live import free_port, wait_ready
+from tests.backend.test_e2e import backend_env
 from tests.backend.tiny import predict_payload, register_version
 
 CLIENTS = 8
 MAX_REQUESTS_PER_CLIENT = 2_000  # a bound: the loops also stop at the deadline or the first refusal
 BURST_S_BEFORE_SIGTERM = 1.0
-
-
-def wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert process.poll() is None, process.communicate()[1]
-        try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "backend never became ready"
-        time.sleep(0.05)
 
 
 @pytest.mark.slow

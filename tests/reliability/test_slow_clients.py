@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.backend.live import free_port, wait_ready
 from tests.backend.tiny import MODEL_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,12 +33,6 @@ HOSTILE_SOCKETS = 400
 HOSTILE_ADDRESS = "127.0.0.2"  # all of 127/8 is loopback on Linux: another client, same machine
 HEADER_TIMEOUT_S = 1.5
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs Linux (127.0.0.2, rlimits)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def low_file_limit() -> None:
@@ -64,16 +59,7 @@ def backend(tmp_path: Path, registry_folder: Path) -> Iterator[str]:
     process = subprocess.Popen(command, env=env, cwd=tmp_path, preexec_fn=low_file_limit, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "backend.log").read_text()
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "backend never became ready"
-            time.sleep(0.05)
+        wait_ready(url, process, tmp_path / "backend.log", timeout_s=30)
         yield url
     finally:
         process.send_signal(signal.SIGTERM)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,31 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.backend.live import free_port, wait_ready
 from tests.backend.tiny import MODEL_NAME, predict_payload
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 4
 LOAD_S = 3.0
 TITLES = ["Emma", "1984", "Dune", "The Hobbit", "Animal Farm", "Rebecca", "Pride and Prejudice"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "backend never became ready"
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -19,15 +19,10 @@ from readcrumbs.registry import PRODUCTION, Registry
 from readcrumbs.settings import Settings
 from scripts import run
 from scripts.run import RunSettings, banner, service_environment, services, wait_until_serving
+from tests.backend.live import free_port
 from tests.tiny_goodbooks import write_tiny_goodbooks
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_procfile_runs_the_three_services_on_the_ports_run_sets():
