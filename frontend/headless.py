@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -39,6 +40,31 @@ CHROMIUM_FLAGS = (
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
 )
+
+
+def streamlit_command(app: Path, port: int) -> list[str]:
+    """The command that serves the Streamlit ``app`` headless on 127.0.0.1:``port``, for screenshots.
+
+    Start it from the repository root so that Streamlit reads ``.streamlit/config.toml`` (the
+    developer toolbar hidden) as ``make run`` does.
+    """
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
 
 
 class Page:

@@ -27,7 +27,7 @@ from urllib.request import urlopen
 
 from frontend.api_client import HttpBackend
 from frontend.errors import ConfigError, ServiceError
-from frontend.headless import Page, open_page
+from frontend.headless import Page, open_page, streamlit_command
 from frontend.settings import get_settings
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
@@ -160,23 +160,7 @@ def _wait_for_backend(backend: HttpBackend, wait_s: float) -> None:
 
 
 def _start_app(api_url: str, port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP_PATH),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = streamlit_command(APP_PATH, port)
     env = {**os.environ, "READCRUMBS_API_URL": api_url}
     return subprocess.Popen(
         command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

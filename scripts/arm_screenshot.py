@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
-from frontend.headless import open_page
+from frontend.headless import open_page, streamlit_command
 from readcrumbs.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,25 +54,8 @@ def take_screenshot(out: Path, *, width: int, min_height: int, chromium: str, wa
     out.parent.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(APP_PATH),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-            "--client.toolbarMode",
-            "minimal",
-        ],
+        streamlit_command(APP_PATH, port),
+        cwd=ROOT,  # Streamlit reads .streamlit/config.toml (toolbar hidden) from the repository root
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
