@@ -46,6 +46,8 @@ READY = (
 DEPLOY_BUTTON = "document.querySelector('[data-testid=\"stAppDeployButton\"]') !== null"
 # Streamlit names each keyed widget's container "st-key-<key>"; the 👎 keys start "dislike-".
 DISLIKE_BUTTONS = "Array.from(document.querySelectorAll('[class*=\"st-key-dislike-\"]'))"
+# Longest wait for a card's buttons once the cards are drawn (a missing card fails after it).
+BUTTONS_WAIT_S = 5.0
 CONTENT_HEIGHT = (
     "Math.max(...Array.from(document.querySelectorAll('[data-testid=\"stMainBlockContainer\"], body'),"
     " e => e.scrollHeight))"
@@ -137,6 +139,8 @@ def take_screenshot(
 
 def _dislike(page: Page, position: int, wait_s: float) -> bool:
     """Press 👎 on the card at ``position`` and wait for the refreshed list; ``False`` if it never came."""
+    # The cards can be on the page a moment before their buttons: wait for the one to press.
+    page.wait_for(f"{DISLIKE_BUTTONS}.length > {int(position)}", timeout_s=min(wait_s, BUTTONS_WAIT_S))
     key = page.evaluate(f"({DISLIKE_BUTTONS}[{int(position)}] || {{}}).className || ''")
     if not key:
         raise ConfigError(f"there is no card at position {position} to press 👎 on")
