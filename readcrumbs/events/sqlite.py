@@ -41,6 +41,7 @@ import os
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -311,11 +312,28 @@ class SqliteEventStore:
         try:
             conn.execute("PRAGMA synchronous=NORMAL")
             if not self._schema_ready:
-                self._create_schema(conn)
+                self._create_schema_patiently(conn)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _create_schema_patiently(self, conn: sqlite3.Connection) -> None:
+        """Create the schema, retrying for up to ``busy_timeout_s`` while the file is locked.
+
+        Two processes opening a new file at once both try to switch it to WAL, which takes
+        the file's exclusive lock; SQLite answers one of them "database is locked" at once,
+        without waiting for the busy timeout, to avoid a deadlock. The loser retries here.
+        """
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                self._create_schema(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(self._rng.uniform(0.002, 0.02))  # jitter: the two openers drift apart
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         # Both steps need the write lock, so they run only when missing: a store opened while

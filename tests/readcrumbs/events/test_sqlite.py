@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import multiprocessing
 import os
 import random
 import sqlite3
@@ -337,3 +339,40 @@ def test_a_parent_that_cannot_be_made_raises_store_error(tmp_path: Path) -> None
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="folder"):
         SqliteEventStore(tmp_path / "file" / "rc.db")
+
+
+def _open_and_use_at(paths: list[Path], start_times: list[float], n: int) -> list[str]:
+    """In a child process: at each start time, open a new store on the next file and use it."""
+    errors = []
+    for path, at in zip(paths, start_times, strict=True):
+        store = SqliteEventStore(path)
+        while time.time() < at:
+            pass  # spin: all the processes open the file within microseconds of each other
+        try:
+            if n % 2:
+                store.write_predictions([make_prediction(n)])
+            else:
+                store.get_prediction("req-0001")
+        except StoreError as exc:
+            errors.append(str(exc))
+        store.close()
+    return errors
+
+
+def test_processes_opening_one_new_file_at_once_all_succeed(tmp_path: Path) -> None:
+    # The server's writer and a reader (the dashboard, a test) often open a new file together.
+    # Both try to switch it to WAL and SQLite refuses one of them at once, whatever the busy
+    # timeout; without the store's retry about one race in eight failed.
+    rounds, openers = 40, 4
+    paths = [tmp_path / f"events-{n}.db" for n in range(rounds)]
+    first = time.time() + 2.0  # after the children have started
+    start_times = [first + 0.05 * n for n in range(rounds)]
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(openers, mp_context=context) as pool:
+        futures = [pool.submit(_open_and_use_at, paths, start_times, n) for n in range(openers)]
+        errors = [error for future in futures for error in future.result()]
+    assert errors == []
+    for path in paths:
+        store = SqliteEventStore(path)
+        assert sorted(r.request_id for r in store.predictions()) == ["req-0001", "req-0003"]
+        store.close()
