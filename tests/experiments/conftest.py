@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,23 +38,6 @@ def _no_wandb(monkeypatch: pytest.MonkeyPatch) -> None:
         # the original state, so whatever a test leaves here is undone afterwards.
         monkeypatch.setenv(name, "unset")
         monkeypatch.delenv(name)
-
-
-@pytest.fixture(autouse=True)
-def _no_leaked_log_handlers() -> Iterator[None]:
-    """Set aside plain stream handlers that another test left on the root logger.
-
-    A handler bound to a stream that pytest has since closed prints "--- Logging error ---"
-    with a traceback into the command-line output these tests read. pytest's own capture
-    handlers are kept.
-    """
-    root = logging.getLogger()
-    leaked = [handler for handler in root.handlers if type(handler) is logging.StreamHandler]
-    for handler in leaked:
-        root.removeHandler(handler)
-    yield
-    for handler in leaked:
-        root.addHandler(handler)
 
 
 @pytest.fixture
