@@ -30,6 +30,9 @@ class ItemKNN(nb.ItemWeightsModel):
         likes = likes.astype(np.float32)
         co_likes = np.asarray((likes.T @ likes).todense(), dtype=np.float32)  # (n_books, n_books)
         norms = np.sqrt(np.diag(co_likes))
-        cosine = co_likes / (np.outer(norms, norms) + self.params["shrink"])
+        denominator = np.outer(norms, norms) + self.params["shrink"]
+        # A book nobody liked in training has norm 0: with shrink 0 its cosine would be 0/0 = NaN,
+        # and a NaN weight turns every score it touches into NaN.
+        cosine = np.divide(co_likes, denominator, out=np.zeros_like(co_likes), where=denominator > 0)
         np.fill_diagonal(cosine, 0.0)
         self.weights = nb.keep_top_neighbours(cosine, self.params["neighbours"])

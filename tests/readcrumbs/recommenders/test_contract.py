@@ -61,6 +61,17 @@ def test_scores_have_one_row_per_reader_and_one_column_per_book(model_type: str)
     assert np.isfinite(scores).all()
 
 
+@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
+def test_a_book_nobody_liked_in_training_gets_finite_scores(model_type: str) -> None:
+    # A split can leave a catalogue book without a single training like: its cosine norm is 0.
+    likes = checker_board().tolil()
+    likes[:, 7] = 0.0
+    model = create_model(model_type, PARAMS[model_type])
+    model.fit(likes.tocsr())
+    histories = favourites_matrix([np.array([7]), np.array([1, 7]), np.array([0])], N_BOOKS)
+    assert np.isfinite(model.score(histories)).all()
+
+
 @pytest.mark.parametrize("model_type", LEARNERS)
 @pytest.mark.parametrize("parity", [0, 1])
 def test_the_checker_board_is_learned(model_type: str, parity: int) -> None:
