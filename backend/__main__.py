@@ -32,6 +32,7 @@ from backend.connections import (  # noqa: E402
 )
 from backend.logging_config import configure_logging  # noqa: E402
 from backend.model_cache import ModelCache  # noqa: E402
+from backend.server_process import tune_server_process  # noqa: E402
 from backend.settings import BackendSettings, get_settings  # noqa: E402
 from readcrumbs.errors import ReadCrumbsError, StoreError  # noqa: E402
 from readcrumbs.registry import PRODUCTION, open_registry  # noqa: E402
@@ -81,14 +82,8 @@ def one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-# The event loop shares the GIL with the CPU pool's threads (backend/offload.py); Python hands the
-# GIL over every 5 ms by default, so a request waiting on the loop could wait that long per turn.
-# 1 ms keeps /health and exact-match requests prompt while fuzzy resolution runs beside them.
-GIL_SWITCH_INTERVAL_S = 0.001
-
-
 def main(argv: list[str] | None = None) -> int:
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    tune_server_process()
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="default 127.0.0.1")
     parser.add_argument(

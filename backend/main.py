@@ -31,8 +31,10 @@ from readcrumbs.registry import Registry
 def create_app_from_env() -> FastAPI:
     """The app of one worker process (``python -m backend --workers N``): settings from the environment."""
     from backend.logging_config import configure_logging
+    from backend.server_process import tune_server_process
     from backend.settings import get_settings
 
+    tune_server_process()
     settings = get_settings()
     configure_logging(settings.log_level_number)
     return create_app(settings)

@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from backend.metrics import Metrics
 from backend.model_cache import ModelCache
+from backend.server_process import settle_heap
 from readcrumbs.catalogue import DEFAULT_FUZZY_THRESHOLD, Catalogue
 from readcrumbs.errors import ChecksumMismatch, ModelNotReady, ReadCrumbsError, VersionNotFound
 from readcrumbs.events.records import utc_now_iso
@@ -203,6 +204,7 @@ class ModelHolder:
                 self.metrics.model_reloads.labels(outcome="failed").inc()
                 raise
             self._state = state  # the swap: requests that already hold the old state finish on it
+            settle_heap()  # the old model's garbage goes, the new one is frozen (server_process.py)
             manifest = state.bundle.manifest
             self._report_serving(state)
             self.metrics.model_reloads.labels(outcome="loaded").inc()
