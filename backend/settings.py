@@ -60,7 +60,9 @@ class BackendSettings(Settings):
     event_queue_size: int = Field(
         10_000, ge=1, le=1_000_000, description="Records held in memory before spooling to disk."
     )
-    event_batch_size: int = Field(500, ge=1, le=25_000, description="Most records written at once.")
+    # 100 rather than 500: shorter write transactions beside the event loop; /predict's p99 at 16
+    # connections fell from 32-34 ms to 21-22 ms (EASE, wrk, two runs each), throughput unchanged.
+    event_batch_size: int = Field(100, ge=1, le=25_000, description="Most records written at once.")
     event_flush_s: float = Field(
         0.5, gt=0.0, le=1.0, description="Longest wait (seconds) before queued records are written."
     )
