@@ -16,19 +16,39 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 
+from backend.predictions import Resolved
 from backend.schemas import PredictRequest
-from readcrumbs.catalogue import Catalogue
+from readcrumbs.catalogue import Catalogue, MatchKind
 
 T = TypeVar("T")
+# The resolution steps that return before any step that scores candidates, so they find the same
+# book with or without fuzzy matching. A "title by author" without scoring could settle for a
+# partial title where scoring would have found a closer one.
+LOOKUPS = frozenset(
+    {MatchKind.BOOK_ID, MatchKind.EXACT, MatchKind.NORMALIZED, MatchKind.ORIGINAL, MatchKind.MAIN_TITLE}
+)
 # Longer lists go to the pool outright: normalising hundreds of long titles alone takes the event
 # loop milliseconds.
 INLINE_ITEMS = 32
 
 
-def needs_catalogue_scan(catalogue: Catalogue, request: PredictRequest) -> bool:
-    """Whether resolving the request's books takes more than dict look-ups (fuzzy or suggestions)."""
-    books = [*request.items, *request.disliked]
-    return len(books) > INLINE_ITEMS or bool(catalogue.resolve(books, max_fuzzy=0).unknown)
+def resolve_inline(catalogue: Catalogue, request: PredictRequest) -> Resolved | None:
+    """The request's books resolved by dict look-ups alone (:data:`LOOKUPS`), or None.
+
+    None when a book needs a later step (fuzzy matching; suggestions when nothing matches) or
+    when the lists are long: :func:`backend.predictions.predict` then resolves them in the pool.
+    Otherwise ``predict`` takes this resolution as it is: each book matched as ``predict`` would
+    have matched it.
+    """
+    if len(request.items) + len(request.disliked) > INLINE_ITEMS:
+        return None
+    items = catalogue.resolve(request.items, max_fuzzy=0)
+    disliked = catalogue.resolve(request.disliked, max_fuzzy=0)
+    if items.unknown or disliked.unknown:
+        return None
+    if any(match.kind not in LOOKUPS for match in (*items.matches, *disliked.matches)):
+        return None  # a later step, where candidate scoring could have found a better book
+    return Resolved(items, disliked)
 
 
 class CpuPool:

@@ -27,6 +27,14 @@ _NOTHING = Resolution([], [])
 
 
 @dataclass(frozen=True)
+class Resolved:
+    """A request's books matched against the catalogue: its items and its disliked items."""
+
+    items: Resolution
+    disliked: Resolution
+
+
+@dataclass(frozen=True)
 class Prediction:
     """The answer to send and the record to log."""
 
@@ -34,9 +42,11 @@ class Prediction:
     record: PredictionRecord
 
 
-def predict(state: ServingState, request: PredictRequest) -> Prediction:
+def predict(state: ServingState, request: PredictRequest, resolved: Resolved | None = None) -> Prediction:
     """Recommend ``request.k`` books for ``request.items``, steered by its genres and dislikes.
 
+    ``resolved``: the request's books already matched against ``state.catalogue``
+    (:func:`backend.offload.resolve_inline`); resolved here when None.
     Raises :class:`NoFavourites` when there are neither items nor genres,
     :class:`~readcrumbs.errors.UnknownGenre` for a genre no book carries, and
     :class:`NothingResolved` (with close titles) when no item matches a book and no genre was
@@ -47,10 +57,14 @@ def predict(state: ServingState, request: PredictRequest) -> Prediction:
         raise NoFavourites()
     catalogue = state.catalogue
     genres = state.bundle.facts.known_genres(request.genres)
-    resolution = catalogue.resolve(request.items, max_fuzzy=FUZZY_ITEMS) if request.items else _NOTHING
+    if resolved is None:
+        resolved = Resolved(
+            catalogue.resolve(request.items, max_fuzzy=FUZZY_ITEMS) if request.items else _NOTHING,
+            catalogue.resolve(request.disliked, max_fuzzy=FUZZY_ITEMS) if request.disliked else _NOTHING,
+        )
+    resolution, disliked = resolved.items, resolved.disliked
     if not resolution.matches and not genres:
         raise NothingResolved(resolution.unknown, suggestions_for(state, resolution))
-    disliked = catalogue.resolve(request.disliked, max_fuzzy=FUZZY_ITEMS) if request.disliked else _NOTHING
     favourite_ids = resolution.book_ids
     # Never a given book: ranking masks them and returns fewer than k rather than pad with one.
     recommendations = state.bundle.recommend(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from backend.api.deps import CpuDep, RuntimeDep
 from backend.arms import label_record, shadow_prediction
-from backend.offload import needs_catalogue_scan
+from backend.offload import resolve_inline
 from backend.predictions import predict
 from backend.schemas import PredictRequest, PredictResponse
 
@@ -28,11 +28,12 @@ async def predict_books(body: PredictRequest, runtime: RuntimeDep, cpu: CpuDep) 
     # saved, and each pool thread kept its own BLAS buffers (RSS 840 MiB at 32 connections).
     route = runtime.route(body.userid)  # production or challenger, by reader; see backend/arms.py
     state = route.shown
-    if needs_catalogue_scan(state.catalogue, body):  # fuzzy matching, suggestions: off the event loop
+    resolved = resolve_inline(state.catalogue, body)
+    if resolved is None:  # fuzzy matching, suggestions: off the event loop
         prediction = await cpu.run(predict, state, body)
         shadow = await cpu.run(shadow_prediction, route.shadow, body)
     else:
-        prediction = predict(state, body)
+        prediction = predict(state, body, resolved)
         shadow = shadow_prediction(route.shadow, body)
     await runtime.writer.submit_async(label_record(prediction.record, route.arm, shadow))
     runtime.metrics.predictions.labels(model_version=state.version).inc()
