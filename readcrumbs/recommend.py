@@ -120,19 +120,20 @@ def reasons(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[l
     the sum of that book's positive terms; the strongest positive favourite is always named; at
     most :data:`MAX_REASONS`. Dislikes are never reasons. Returns m lists.
     """
-    # Plain Python: for k × a handful of books, a dozen numpy calls on tiny arrays cost more.
-    liked = [value > 0 for value in signal.tolist()]
+    # One numpy call zeroes the terms that cannot be reasons; the rest is plain Python, since for
+    # k × a handful of books a dozen numpy calls on tiny arrays cost more.
+    terms = np.where((signal > 0) & (shares > 0), shares, np.float32(0.0)).tolist()
     book_list = books.tolist()
+    columns = range(len(book_list))
     named: list[list[int]] = []
-    for row in shares.tolist():
-        terms = [term if like and term > 0 else 0.0 for term, like in zip(row, liked, strict=True)]
-        threshold = REASON_SHARE * sum(terms)
-        strongest = sorted(range(len(terms)), key=terms.__getitem__, reverse=True)[:MAX_REASONS]
+    for row in terms:
+        threshold = REASON_SHARE * sum(row)
+        strongest = sorted(columns, key=row.__getitem__, reverse=True)[:MAX_REASONS]
         named.append(
             [
                 book_list[i]
                 for rank, i in enumerate(strongest)
-                if terms[i] > 0 and (rank == 0 or terms[i] >= threshold)
+                if row[i] > 0 and (rank == 0 or row[i] >= threshold)
             ]
         )
     return named

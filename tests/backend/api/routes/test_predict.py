@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from backend.errors import EMPTY_ITEMS_DETAIL
 from backend.main import create_app
+from backend.schemas import PredictResponse
 from readcrumbs.blobs.local import FolderBlobStore
 from readcrumbs.registry import Registry
 from tests.backend.tiny import BOOKS, predict_payload, register_version
@@ -50,6 +51,23 @@ def test_answer_fields(client):
         (2, 2, "book_id"),
     ]
     assert body["unknown"] == ["Gatsby"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        predict_payload("The Hobbit", 2, "Gatsby", k=4),
+        predict_payload("the hobit", "Emma", genres=["fantasy"], disliked=["1984"]),
+        predict_payload(genres=["classics"]),
+        predict_payload("Harry Potter and the Sorcerer's Stone", one_per_series=True),
+    ],
+)
+def test_every_answer_validates_against_its_own_schema(client, payload):
+    # The documented schema, strictly: what the OpenAPI document promises is what clients get.
+    response = client.post("/predict", json=payload)
+    assert response.status_code == 200, response.text
+    answer = PredictResponse.model_validate_json(response.content, strict=True)
+    assert answer.model_dump(mode="json") == response.json()
 
 
 def test_input_books_are_never_recommended(client):
