@@ -19,7 +19,10 @@ In one run it:
    ``--duration`` seconds per server in ``--rounds`` slices taken in turn, so other work on a
    shared machine weighs on all three alike. It then reads the backend's RSS, sends SIGTERM and
    counts the logged predictions in SQLite;
-6. with a real production model whose dataset is in the artifact store, sends every held-out
+6. with ``--workers N`` (2 by default), also serves /predict with N worker processes on one port
+   (its own event store), driven in turn with the others: throughput, p99 and RSS per worker
+   beside one worker, and every answer wrk counted must be logged there too;
+7. with a real production model whose dataset is in the artifact store, sends every held-out
    reader's 3 fav3 input books to the running API and compares Recall@10 with the manifest's.
 
 It prints a table of the three endpoints and the ratios (``--json PATH`` writes the figures).
@@ -184,6 +187,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             canned_port, _, _ = start_server(servers, [*bench, "--serve-canned"], env)
             ports = {"predict": port, "bare_scoring": scoring_port, "canned": canned_port}
+            if args.workers > 1:  # its own event store, so its records are counted apart
+                workers_env = {
+                    **env,
+                    "READCRUMBS_HOME": str(work / "home-workers"),
+                    "READCRUMBS_EVENTS_URL": f"sqlite:///{work / 'events-workers.db'}",
+                }
+                command = [sys.executable, "-m", "backend", "--host", HOST, "--workers", str(args.workers)]
+                ports["predict_workers"], workers_process, _ = start_server(servers, command, workers_env)
 
             checked = bodies[:CHECKED_BODIES]
             pairs = zip(
@@ -193,10 +204,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
             interleaved = drive_interleaved_wrk if args.client == "wrk" else drive_interleaved
             results["client"] = args.client
-            interleaved(ports, bodies, args.warmup, args.concurrency, 1)
+            warm = interleaved(ports, bodies, args.warmup, args.concurrency, 1)
             loads = interleaved(ports, bodies, args.duration, args.concurrency, args.rounds)
             results.update({name: asdict(load) for name, load in loads.items()})
             results["memory"] = memory_mib(process.pid)
+            if args.workers > 1:
+                results["workers"] = args.workers
+                results["workers_memory"] = [memory_mib(pid) for pid in worker_pids(workers_process.pid)]
+                # wrk counts an answer once it is whole, so each counted answer must be logged.
+                counted = warm["predict_workers"].requests + loads["predict_workers"].requests
             if source.synthetic:
                 results["recall_skipped"] = "synthetic model"
             elif args.no_recall:
@@ -212,19 +228,41 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             answered = int(httpx_metric(f"http://{HOST}:{port}/metrics", "readcrumbs_predictions_total"))
         # Read after SIGTERM: the backend flushes its queued records before it exits.
         results["logged"] = {"answered": answered, "in_sqlite": count_logged(work / "events.db")}
+        if args.workers > 1:
+            results["logged_workers"] = {
+                "answered": counted,
+                "in_sqlite": count_logged(work / "events-workers.db"),
+            }
     throughput = results["predict"]["throughput_rps"]
     results["ratios"] = {
         "predict_to_canned": throughput / results["canned"]["throughput_rps"],
         "p99_predict_to_canned": results["predict"]["p99_ms"] / results["canned"]["p99_ms"],
         "predict_to_bare_scoring": throughput / results["bare_scoring"]["throughput_rps"],
     }
+    if "predict_workers" in results:
+        results["ratios"]["workers_to_one"] = results["predict_workers"]["throughput_rps"] / throughput
     return results
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The server processes that uvicorn's supervisor ``pid`` spawned (``--workers``); Linux only."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()  # not the resource tracker
+    ]
+
+
 def unlogged(results: dict[str, Any]) -> int:
-    """Requests /predict answered that the event store does not hold (0 when every one is logged)."""
-    logged = results["logged"]
-    return max(0, int(logged["answered"]) - int(logged["in_sqlite"]))
+    """Requests /predict answered that its event store does not hold (0 when every one is logged),
+    with one worker and with ``--workers``."""
+    missing = 0
+    for key in ("logged", "logged_workers"):
+        if key in results:
+            logged = results[key]
+            missing += max(0, int(logged["answered"]) - int(logged["in_sqlite"]))
+    return missing
 
 
 def httpx_metric(url: str, name: str) -> float:
@@ -263,12 +301,15 @@ def report(results: dict[str, Any]) -> str:
         f"model: {what} v{model['version']}, {in_process['n_books']:.0f} books; "
         f"load {in_process['load_s']:.2f} s in-process",
         f"load: {results['concurrency']} keep-alive connections ({results.get('client', 'python')} "
-        "client), one uvicorn worker each, 127.0.0.1; the three servers driven in turn, "
+        "client), one uvicorn worker each unless named, 127.0.0.1; the servers driven in turn, "
         f"{results['rounds']} slices each",
         "",
         f"{'endpoint':<16}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}",
     ]
-    for label, key in ENDPOINTS:
+    endpoints = [*ENDPOINTS]
+    if "predict_workers" in results:
+        endpoints.insert(1, (f"/predict x{results['workers']}", "predict_workers"))
+    for label, key in endpoints:
         row = results[key]
         lines.append(
             f"{label:<16}{row['requests']:>10}{row['errors']:>8}{row['throughput_rps']:>10.0f}"
@@ -296,6 +337,17 @@ def report(results: dict[str, Any]) -> str:
         f"{results['memory']['peak_rss_mib']:.0f} MiB   (target <= 1024 MiB)",
         f"predictions logged: {logged['in_sqlite']} in SQLite of {logged['answered']} answered",
     ]
+    if "predict_workers" in results:
+        workers, by_worker = results["workers"], results["workers_memory"]
+        logged_workers = results["logged_workers"]
+        lines += [
+            f"with {workers} workers (same machine, same load): throughput x{ratios['workers_to_one']:.2f} "
+            f"of one worker, p99 {results['predict_workers']['p99_ms']:.2f} ms; RSS per worker "
+            + ", ".join(f"{memory['rss_mib']:.0f}" for memory in by_worker)
+            + " MiB",
+            f"predictions logged with {workers} workers: {logged_workers['in_sqlite']} in SQLite of "
+            f"{logged_workers['answered']} answered (wrk counts only whole answers)",
+        ]
     fav3 = results.get("fav3")
     if fav3:
         lines.append(
@@ -321,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections (8)")
     parser.add_argument("--calls", type=int, default=2_000, help="in-process scoring calls (2000)")
     parser.add_argument("--no-recall", action="store_true", help="skip the fav3 Recall@10 check")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="also serve /predict with this many workers (2; 1: not)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--client",

@@ -6,6 +6,7 @@ the API equals the offline figure in the manifest)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from fastapi.testclient import TestClient
 import bench.http_client as http_client
 from backend.main import create_app
 from backend.schemas import PredictResponse
-from bench.api import answered_book_ids, fav3_recall_through_api, main, report, unlogged
+from bench.api import answered_book_ids, fav3_recall_through_api, main, report, unlogged, worker_pids
 from bench.baselines import bare_scoring_app, canned_app, title_index
 from bench.http_client import HOST, WrkTally
 from bench.models import ModelSource, production_version
@@ -244,6 +245,63 @@ def test_report_names_every_figure():
 def test_unlogged_counts_answers_missing_from_the_store():
     assert unlogged({"logged": {"answered": 10, "in_sqlite": 10}}) == 0
     assert unlogged({"logged": {"answered": 10, "in_sqlite": 7}}) == 3
+    both = {"logged": {"answered": 10, "in_sqlite": 10}, "logged_workers": {"answered": 20, "in_sqlite": 18}}
+    assert unlogged(both) == 2
+
+
+def test_the_report_puts_several_workers_beside_one():
+    row = {"requests": 10, "errors": 0, "seconds": 1.0, "throughput_rps": 10.0, "p50_ms": 1.0, "p99_ms": 2.0}
+    results = {
+        "model": {"registry_url": "file:///r", "model_name": "readcrumbs", "synthetic": True, "version": 3},
+        "concurrency": 8,
+        "rounds": 5,
+        "in_process": dict.fromkeys(
+            ["load_s", "n_books", "scoring_p50_ms", "scoring_p99_ms", "predict_p50_ms", "predict_p99_ms"], 1.0
+        ),
+        "predict": row,
+        "predict_workers": {**row, "throughput_rps": 15.0, "p99_ms": 3.5},
+        "bare_scoring": row,
+        "canned": row,
+        "ratios": {
+            "predict_to_bare_scoring": 1.0,
+            "predict_to_canned": 1.0,
+            "p99_predict_to_canned": 1.0,
+            "workers_to_one": 1.5,
+        },
+        "same_answers": {"checked": 20, "equal": 20},
+        "cold_start_s": 1.5,
+        "memory": {"rss_mib": 200.0, "peak_rss_mib": 210.0},
+        "workers": 2,
+        "workers_memory": [{"rss_mib": 190.0, "peak_rss_mib": 200.0}, {"rss_mib": 195.0, "peak_rss_mib": 9}],
+        "logged": {"answered": 10, "in_sqlite": 10},
+        "logged_workers": {"answered": 12, "in_sqlite": 13},
+        "recall_skipped": "synthetic model",
+    }
+    text = report(results)
+    rows = [line.split()[0:2] for line in text.splitlines()[4:8]]
+    assert rows[1] == ["/predict", "x2"]
+    assert "with 2 workers (same machine, same load): throughput x1.50 of one worker, p99 3.50 ms" in text
+    assert "RSS per worker 190, 195 MiB" in text
+    assert "logged with 2 workers: 13 in SQLite of 12 answered" in text
+
+
+def test_worker_pids_are_the_spawned_processes_only():
+    script = (
+        "import multiprocessing as mp, sys, time\n"
+        "if __name__ == '__main__':\n"
+        "    ctx = mp.get_context('spawn')\n"
+        "    children = [ctx.Process(target=time.sleep, args=(30,)) for _ in range(2)]\n"
+        "    [child.start() for child in children]\n"
+        "    print('started', flush=True)\n"
+        "    time.sleep(30)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE) as parent:
+        try:
+            assert parent.stdout is not None and parent.stdout.readline() == b"started\n"
+            pids = worker_pids(parent.pid)
+            assert len(pids) == 2 and parent.pid not in pids
+        finally:
+            parent.kill()
 
 
 def test_wrk_slices_merge_into_percentiles_of_the_whole_run():
