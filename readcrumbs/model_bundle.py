@@ -99,7 +99,8 @@ class ModelBundle:
         self.model = model
         self.columns = dict(columns)
         self.book_ids = np.asarray(self.columns["book_id"], dtype=np.int64)  # (n_books,) index → book_id
-        self.index_of = {int(book_id): index for index, book_id in enumerate(self.book_ids.tolist())}
+        self.book_id_list: list[int] = self.book_ids.tolist()  # index → book_id as Python ints
+        self.index_of = {book_id: index for index, book_id in enumerate(self.book_id_list)}
         self.facts = BookFacts(self.columns)
 
     @property
@@ -144,12 +145,12 @@ class ModelBundle:
             genres=self.facts.known_genres(genres),
             one_per_series=one_per_series,
         )
-        book_ids = self.book_ids
+        book_id = self.book_id_list
         return [
             Recommendation(
-                int(book_ids[ranked.book]),
+                book_id[ranked.book],
                 ranked.score,
-                [int(book_ids[reason]) for reason in ranked.because],
+                [book_id[reason] for reason in ranked.because],
                 ranked.because_genres,
             )
             for ranked in rank_reader(self.model, self.facts, reader, k)

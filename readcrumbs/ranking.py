@@ -88,11 +88,13 @@ def top_k_positive(scores: np.ndarray, k: int) -> np.ndarray | None:
         return None
     positive_scores = scores[positive]
     kth = np.partition(positive_scores, len(positive) - k)[len(positive) - k]
-    above = positive[positive_scores > kth]
-    # ``positive`` is ascending, so the first tied books are the lowest-index ones, as in top_k.
-    tied = positive[positive_scores == kth][: k - len(above)]
-    chosen = np.sort(np.concatenate([above, tied]))
-    return chosen[np.argsort(-scores[chosen], kind="stable")].astype(np.int64)
+    chosen = positive[positive_scores >= kth]  # ascending; exactly k unless books tie with the k-th
+    if len(chosen) > k:
+        above = positive[positive_scores > kth]
+        # ``positive`` is ascending, so the first tied books are the lowest-index ones, as in top_k.
+        tied = positive[positive_scores == kth][: k - len(above)]
+        chosen = np.sort(np.concatenate([above, tied]))
+    return chosen[np.argsort(-scores[chosen], kind="stable")].astype(np.int64, copy=False)
 
 
 def _finite(scores: np.ndarray) -> None:

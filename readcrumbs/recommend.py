@@ -92,11 +92,10 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
         shown = best if best is not None else top_k_reader(scores, books, k)
     shares = model.explain_reader(books, signal, shown) if has_favourites else None
     because = reasons(shares, books, signal) if shares is not None else [[] for _ in range(len(shown))]
-    ranked = []
-    for book, named in zip(shown.tolist(), because, strict=True):
-        steered = facts.genres_of(book, reader.genres) if match is not None else []
-        ranked.append(Ranked(book, float(scores[book]), named, steered))
-    return ranked
+    return [
+        Ranked(book, score, named, facts.genres_of(book, reader.genres) if match is not None else [])
+        for book, score, named in zip(shown.tolist(), scores[shown].tolist(), because, strict=True)
+    ]
 
 
 def likeness_to_dislikes(scores: np.ndarray) -> np.ndarray:

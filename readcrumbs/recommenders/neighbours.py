@@ -88,15 +88,18 @@ class ItemWeights:
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         """signal[i] · W[books[i], shown[j]] as (len(shown), len(books)) float32: each term of a score."""
-        shares = np.zeros((len(shown), len(books)), dtype=np.float32)
-        for column, (book, weight) in enumerate(zip(books.tolist(), signal.tolist(), strict=True)):
+        # Each book's row is scattered into a dense scratch row, read at the shown books, and
+        # cleared again: four numpy calls a book, where searching the sparse row took six.
+        dense = np.zeros(self.n_books, dtype=np.float32)
+        weights = np.empty((len(books), len(shown)), dtype=np.float32)
+        for i, book in enumerate(books.tolist()):
             start, stop = self.indptr[book], self.indptr[book + 1]
             row = self.indices[start:stop]
-            at = np.minimum(np.searchsorted(row, shown), max(len(row) - 1, 0))
-            if len(row):
-                found = row[at] == shown
-                shares[found, column] = np.float32(weight) * self.data[start:stop][at[found]]
-        return shares
+            dense[row] = self.data[start:stop]
+            weights[i] = dense[shown]
+            dense[row] = 0.0
+        weights *= signal[:, None]
+        return weights.T.copy()
 
     def pack(self) -> dict[str, np.ndarray]:
         """The arrays for an ``.npz`` file."""

@@ -92,12 +92,16 @@ def test_top_k_reader_returns_fewer_when_the_given_books_leave_fewer() -> None:
     assert top_k_reader(np.ones(3, dtype=np.float32), np.array([0, 2]), 10).tolist() == [1]
 
 
-def test_top_k_positive_ranks_as_the_full_ranking_when_k_books_score_above_zero() -> None:
+@pytest.mark.parametrize("tied", [True, False])
+def test_top_k_positive_ranks_as_the_full_ranking_when_k_books_score_above_zero(tied: bool) -> None:
     rng = np.random.default_rng(4)
     for _ in range(300):
         scores = np.zeros(200, dtype=np.float32)
         touched = rng.choice(200, size=60, replace=False)
-        scores[touched] = rng.integers(-3, 6, size=len(touched))  # ties, zeros and negatives
+        if tied:  # ties, zeros and negatives
+            scores[touched] = rng.integers(-3, 6, size=len(touched))
+        else:  # distinct scores: the k-th is never tied
+            scores[touched] = rng.normal(size=len(touched))
         given = touched[:3]
         scores[given] = -np.inf
         k = int(rng.integers(1, 15))
