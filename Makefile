@@ -111,7 +111,7 @@ bench-train: $(SPARK_STAMP)  ## Wall time and peak memory of each training stage
 	# minutes on 2 cores, which says nothing more about the comparison.
 	$(PY) -m bench.train_spark --factors 64 --iterations 10
 
-bench-api: $(STAMP)  ## /predict judged against a canned endpoint (wrk when installed): req/s, p50/p99, cold start, RSS, fav3 via API; fails if an answer went unlogged; the cost of READCRUMBS_EVENT_DURABLE
+bench-api: $(STAMP)  ## /predict (1 and 2 workers) judged against a canned endpoint (wrk when installed): req/s, p50/p99, cold start, RSS, fav3 via API; fails if an answer went unlogged; the cost of READCRUMBS_EVENT_DURABLE
 	$(PY) -m bench.api
 	$(PY) -m bench.durability
 
