@@ -47,6 +47,7 @@ def predict(state: ServingState, request: PredictRequest, resolved: Resolved | N
 
     ``resolved``: the request's books already matched against ``state.catalogue``
     (:func:`backend.offload.resolve_inline`); resolved here when None.
+
     Raises :class:`NoFavourites` when there are neither items nor genres,
     :class:`~readcrumbs.errors.UnknownGenre` for a genre no book carries, and
     :class:`NothingResolved` (with close titles) when no item matches a book and no genre was
