@@ -94,7 +94,8 @@ def top_k_positive(scores: np.ndarray, k: int) -> np.ndarray | None:
         # ``positive`` is ascending, so the first tied books are the lowest-index ones, as in top_k.
         tied = positive[positive_scores == kth][: k - len(above)]
         chosen = np.sort(np.concatenate([above, tied]))
-    return chosen[np.argsort(-scores[chosen], kind="stable")].astype(np.int64, copy=False)
+    ranked: np.ndarray = chosen[np.argsort(-scores[chosen], kind="stable")]
+    return ranked.astype(np.int64, copy=False)
 
 
 def _finite(scores: np.ndarray) -> None:
