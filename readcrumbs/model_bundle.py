@@ -32,6 +32,9 @@ MODEL_FILE = "model.npz"
 CATALOGUE_FILE = "catalogue.json"
 # Versions registered before catalogue.json.
 LEGACY_CATALOGUE_FILE = "catalogue.parquet"
+# What ``indices`` gives for no books (most readers dislike nothing); read-only, so it can be shared.
+_NO_BOOKS = np.zeros(0, dtype=np.int64)
+_NO_BOOKS.flags.writeable = False
 
 Columns = dict[str, list[Any]]
 
@@ -116,6 +119,8 @@ class ModelBundle:
 
     def indices(self, book_ids: Sequence[int]) -> np.ndarray:
         """Model indices of ``book_ids``: (n,) int64; :class:`UnknownBook` for one not in the catalogue."""
+        if not book_ids:
+            return _NO_BOOKS
         missing = [book_id for book_id in book_ids if book_id not in self.index_of]
         if missing:
             raise UnknownBook(f"book_ids not in the catalogue: {missing}")

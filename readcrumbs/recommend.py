@@ -59,13 +59,17 @@ class Ranked:
     because_genres: list[str]
 
 
-def reader_books(reader: ReaderInput) -> tuple[np.ndarray, np.ndarray]:
-    """The reader's books, ascending and unique, and their signals: (n,) int64 and (n,) float32."""
+def reader_books(reader: ReaderInput) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The reader's books, ascending and unique, their signals, and whether one is a favourite.
+
+    Returns (n,) int64 book indices, (n,) float32 signals and a bool.
+    """
     # Python sets: a reader gives a handful of books, where np.unique costs tens of µs.
     disliked = set(reader.disliked.tolist())
     books = sorted(disliked.union(reader.favourites.tolist()))
     signal = [DISLIKE if book in disliked else FAVOURITE for book in books]
-    return np.array(books, dtype=np.int64), np.array(signal, dtype=np.float32)
+    has_favourites = len(books) > len(disliked)
+    return np.array(books, dtype=np.int64), np.array(signal, dtype=np.float32), has_favourites
 
 
 def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: int) -> list[Ranked]:
@@ -73,8 +77,7 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
 
     Returns fewer than ``k`` when fewer books are left once the given ones are masked.
     """
-    books, signal = reader_books(reader)
-    has_favourites = bool((signal > 0).any())
+    books, signal, has_favourites = reader_books(reader)
     match = facts.genre_match(reader.genres) if reader.genres else None
     if has_favourites or match is None:
         scores = model.score_reader(books, signal)
