@@ -25,7 +25,7 @@ In one run it:
 7. with a real production model whose dataset is in the artifact store, sends every held-out
    reader's 3 fav3 input books to the running API and compares Recall@10 with the manifest's.
 
-It prints a table of the three endpoints and the ratios (``--json PATH`` writes the figures).
+It prints a table of the endpoints and the ratios (``--json PATH`` writes the figures).
 Issue 13's targets: ``/predict : canned`` throughput ≥ 0.5 (goal 0.6) and p99 ≤ 2× canned's.
 The run **fails** (exit status 1) when /predict answered a request that was not logged.
 
