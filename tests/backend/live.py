@@ -3,11 +3,13 @@ in its own process waited on until it is ready."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,3 +66,35 @@ def wait_ready(
             pass
         assert time.monotonic() < deadline, "backend never became ready"
         time.sleep(0.05)
+
+
+@contextmanager
+def backend_process(
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    ready_timeout_s: float = 60,
+    stop_timeout_s: float = 30,
+    preexec_fn: Callable[[], None] | None = None,
+) -> Iterator[str]:
+    """``python -m backend`` on a free port of 127.0.0.1 with ``env``; yields its URL once ready.
+
+    Its stderr goes to ``cwd / "backend.log"`` (a file, not a pipe nobody reads while it fills);
+    on exit it gets SIGTERM, and is killed if it has not stopped within ``stop_timeout_s``.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "backend", "--host", "127.0.0.1", "--port", str(port)]
+    log = cwd / "backend.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(command, env=env, cwd=cwd, stderr=log_file, preexec_fn=preexec_fn)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_ready(url, process, log, timeout_s=ready_timeout_s)
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=stop_timeout_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -17,9 +17,6 @@ import json
 import multiprocessing
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from multiprocessing import Queue
@@ -36,7 +33,7 @@ from readcrumbs.model_bundle import bundle_files
 from readcrumbs.recommenders import create_model
 from readcrumbs.registry import Registry
 from readcrumbs.text import normalize_title
-from tests.backend.live import free_port, wait_ready
+from tests.backend.live import backend_process
 from tests.backend.tiny import MODEL_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +82,6 @@ def wide_registry(folder: Path) -> None:
 @pytest.fixture
 def backend(tmp_path: Path) -> Iterator[str]:
     wide_registry(tmp_path / "registry")
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("READCRUMBS_")},
         "READCRUMBS_HOME": str(tmp_path / "home"),
@@ -95,21 +91,8 @@ def backend(tmp_path: Path) -> Iterator[str]:
         "WANDB_MODE": "disabled",
         "PYTHONPATH": str(REPO_ROOT),
     }
-    log = (tmp_path / "backend.log").open("w")
-    command = [sys.executable, "-m", "backend", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process, tmp_path / "backend.log", timeout_s=60)
+    with backend_process(env, tmp_path) as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def hostile_bodies(seed: int, count: int = 8) -> list[bytes]:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import os
 import resource
-import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.backend.live import free_port, wait_ready
+from tests.backend.live import backend_process
 from tests.backend.tiny import MODEL_NAME
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +39,6 @@ def low_file_limit() -> None:
 
 @pytest.fixture
 def backend(tmp_path: Path, registry_folder: Path) -> Iterator[str]:
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("READCRUMBS_")},
         "READCRUMBS_HOME": str(tmp_path / "home"),
@@ -54,21 +51,9 @@ def backend(tmp_path: Path, registry_folder: Path) -> Iterator[str]:
         "WANDB_MODE": "disabled",
         "PYTHONPATH": str(REPO_ROOT),  # this checkout's code, not whichever the venv points at
     }
-    command = [sys.executable, "-m", "backend", "--host", "127.0.0.1", "--port", str(port)]
-    log = (tmp_path / "backend.log").open("w")  # a file, not a pipe nobody reads while it fills
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, preexec_fn=low_file_limit, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process, tmp_path / "backend.log", timeout_s=30)
+    limited = backend_process(env, tmp_path, ready_timeout_s=30, stop_timeout_s=20, preexec_fn=low_file_limit)
+    with limited as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def hostile_socket(port: int, n: int) -> socket.socket | None:

@@ -10,7 +10,6 @@ worker flushed it: it must still be accepted. Bounded: about 3 s of load per cas
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.backend.live import free_port, wait_ready
+from tests.backend.live import backend_process, free_port
 from tests.backend.tiny import MODEL_NAME, predict_payload
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +133,6 @@ def test_every_answered_record_is_written_once_by_several_workers(
     tmp_path, registry_folder, monkeypatch, request, kind, workers
 ):
     store, store_env = open_store(kind, tmp_path, monkeypatch, request)
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("READCRUMBS_", "AWS_"))},
         **store_env,
@@ -146,25 +144,9 @@ def test_every_answered_record_is_written_once_by_several_workers(
         "WANDB_MODE": "disabled",
         "PYTHONPATH": str(REPO_ROOT),
     }
+    with backend_process(env, tmp_path, stop_timeout_s=60) as url:
+        request_ids, feedback_ids, refused = drive(url, LOAD_S)
     log = tmp_path / "backend.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stderr=log_file,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_ready(url, process, log)
-            request_ids, feedback_ids, refused = drive(url, LOAD_S)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
     try:
         assert refused == 0, log.read_text()[-3000:]
         assert len(request_ids) > 20 and feedback_ids
