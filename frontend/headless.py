@@ -13,14 +13,16 @@ import itertools
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.error import URLError
 from urllib.request import urlopen
 
 from websockets.sync.client import ClientConnection, connect
@@ -42,12 +44,60 @@ CHROMIUM_FLAGS = (
 )
 
 
-def streamlit_command(app: Path, port: int) -> list[str]:
-    """The command that serves the Streamlit ``app`` headless on 127.0.0.1:``port``, for screenshots.
+# Streamlit reads .streamlit/config.toml (the developer toolbar hidden) from where it starts.
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 
-    Start it from the repository root so that Streamlit reads ``.streamlit/config.toml`` (the
-    developer toolbar hidden) as ``make run`` does.
+
+@contextmanager
+def serve_streamlit(app: Path, env: Mapping[str, str], timeout_s: float) -> Iterator[str]:
+    """Serve the Streamlit ``app`` headless on a free port of 127.0.0.1 and yield its base URL.
+
+    It starts from the repository root, as ``make run`` does, with ``env`` as its environment;
+    :class:`ConfigError` (with the end of its stderr) when it exits or is not up within
+    ``timeout_s``. Stopped, with every process it started, on exit.
     """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    url = f"http://127.0.0.1:{port}"
+    # stderr to a file, not a pipe that nobody reads while it fills.
+    with tempfile.TemporaryFile() as errors:
+        server = subprocess.Popen(
+            streamlit_command(app, port),
+            cwd=REPOSITORY_ROOT,
+            env=dict(env),
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_up(f"{url}/_stcore/health", server, errors, timeout_s)
+            yield url
+        finally:
+            _stop(server)
+
+
+def _wait_until_up(
+    health_url: str, server: subprocess.Popen[bytes], errors: IO[bytes], timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace").strip()[-500:]
+            raise ConfigError(f"the Streamlit app exited before serving: {tail}")
+        try:
+            with urlopen(health_url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (URLError, OSError):
+            pass
+        time.sleep(0.25)
+    raise ConfigError(f"the Streamlit app did not come up within {timeout_s:g} s")
+
+
+def streamlit_command(app: Path, port: int) -> list[str]:
+    """The command that serves the Streamlit ``app`` headless on 127.0.0.1:``port``, for screenshots."""
     return [
         sys.executable,
         "-m",
@@ -145,13 +195,13 @@ def open_page(chromium: str, url: str, width: int, height: int) -> Iterator[Page
             _stop(browser)
 
 
-def _stop(browser: subprocess.Popen[bytes]) -> None:
-    """Stop Chromium and every process it started (they share its process group)."""
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started in a session of its own, and every process it started."""
     for signal_number in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(browser.pid, signal_number)
+            os.killpg(process.pid, signal_number)
         try:
-            browser.wait(timeout=10)
+            process.wait(timeout=10)
             return
         except subprocess.TimeoutExpired:
             continue

@@ -16,23 +16,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.error import URLError
 from urllib.parse import urlencode
-from urllib.request import urlopen
 
 from frontend.api_client import HttpBackend
 from frontend.errors import ConfigError, ServiceError
-from frontend.headless import Page, open_page, streamlit_command
+from frontend.headless import Page, open_page, serve_streamlit
 from frontend.settings import get_settings
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
-# Streamlit reads .streamlit/config.toml from the folder it starts in.
-PROJECT_ROOT = APP_PATH.parents[1]
 # Popular books in goodbooks-10k: The Hobbit, Pride and Prejudice, 1984.
 DEFAULT_BOOKS = "7,10,13"
 # Something to show in the search box, so the picture shows search results too.
@@ -109,12 +103,10 @@ def take_screenshot(
         raise ConfigError(f"{chromium!r} not found; install it with: apt-get install -y chromium")
     _wait_for_backend(HttpBackend(api_url, timeout_s=5), backend_wait_s)
     out.parent.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    app = _start_app(api_url, port)
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}/_stcore/health", app, timeout_s=wait_s)
+    env = {**os.environ, "READCRUMBS_API_URL": api_url}
+    with serve_streamlit(APP_PATH, env, timeout_s=wait_s) as app_url:
         query = {"books": books, "genres": genres, "k": how_many, "q": search}
-        url = f"http://127.0.0.1:{port}/?" + urlencode({key: value for key, value in query.items() if value})
+        url = f"{app_url}/?" + urlencode({key: value for key, value in query.items() if value})
         with open_page(browser, url, width, min_height) as page:
             ready = page.wait_for(READY, timeout_s=wait_s)
             if ready and dislike is not None:
@@ -126,8 +118,6 @@ def take_screenshot(
             page.screenshot(out)
             cards = int(page.evaluate("document.querySelectorAll('.rc-card').length") or 0)
             deploy_shown = bool(page.evaluate(DEPLOY_BUTTON))
-    finally:
-        _stop(app)
     if not ready or cards == 0:
         raise ConfigError(f"the page showed no recommendations within {wait_s:g} s; see {out}")
     if deploy_shown:
@@ -161,46 +151,6 @@ def _wait_for_backend(backend: HttpBackend, wait_s: float) -> None:
             if time.monotonic() >= deadline:
                 raise
         time.sleep(0.5)
-
-
-def _start_app(api_url: str, port: int) -> subprocess.Popen[bytes]:
-    command = streamlit_command(APP_PATH, port)
-    env = {**os.environ, "READCRUMBS_API_URL": api_url}
-    return subprocess.Popen(
-        command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-
-
-def _wait_until_up(health_url: str, app: subprocess.Popen[bytes], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if app.poll() is not None:
-            errors = app.stderr.read().decode(errors="replace") if app.stderr else ""
-            raise ConfigError(f"the app exited before serving: {errors.strip()[-500:]}")
-        try:
-            with urlopen(health_url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except (URLError, OSError):
-            pass
-        time.sleep(0.25)
-    raise ConfigError(f"the app did not come up within {timeout_s:g} s")
-
-
-def _stop(app: subprocess.Popen[bytes]) -> None:
-    app.terminate()
-    try:
-        app.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        app.kill()
-        app.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

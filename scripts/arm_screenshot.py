@@ -16,16 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.error import URLError
-from urllib.request import urlopen
 
-from frontend.headless import open_page, streamlit_command
-from readcrumbs.errors import ConfigError
+from frontend.errors import ConfigError
+from frontend.headless import open_page, serve_streamlit
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PATH = ROOT / "monitoring" / "app.py"
@@ -52,57 +48,21 @@ def take_screenshot(out: Path, *, width: int, min_height: int, chromium: str, wa
     if browser is None:
         raise ConfigError(f"{chromium!r} not found; install it with: apt-get install -y chromium")
     out.parent.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    app = subprocess.Popen(
-        streamlit_command(APP_PATH, port),
-        cwd=ROOT,  # Streamlit reads .streamlit/config.toml (toolbar hidden) from the repository root
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}/_stcore/health", app, wait_s)
-        with open_page(browser, f"http://127.0.0.1:{port}/", width, min_height) as page:
-            if not page.wait_for(CLICK_ARMS, timeout_s=wait_s):
-                raise ConfigError(f"the dashboard showed no Arms tab within {wait_s:g} s")
-            ready = page.wait_for(ARMS_READY, timeout_s=wait_s)
-            time.sleep(1.5)  # charts finish drawing after their container appears
-            height = int(page.evaluate(CONTENT_HEIGHT) or min_height)
-            page.resize(width, min(max(min_height, height + 40), 8000))
-            time.sleep(1.0)
-            page.screenshot(out)
-    finally:
-        app.terminate()
-        try:
-            app.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait(timeout=10)
+    with (
+        serve_streamlit(APP_PATH, os.environ, timeout_s=wait_s) as url,
+        open_page(browser, f"{url}/", width, min_height) as page,
+    ):
+        if not page.wait_for(CLICK_ARMS, timeout_s=wait_s):
+            raise ConfigError(f"the dashboard showed no Arms tab within {wait_s:g} s")
+        ready = page.wait_for(ARMS_READY, timeout_s=wait_s)
+        time.sleep(1.5)  # charts finish drawing after their container appears
+        height = int(page.evaluate(CONTENT_HEIGHT) or min_height)
+        page.resize(width, min(max(min_height, height + 40), 8000))
+        time.sleep(1.0)
+        page.screenshot(out)
     if not ready:
         raise ConfigError(f"the Arms tab did not finish drawing within {wait_s:g} s; see {out}")
     return out
-
-
-def _wait_until_up(url: str, app: subprocess.Popen[bytes], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if app.poll() is not None:
-            raise ConfigError("the dashboard exited before serving")
-        try:
-            with urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except (URLError, OSError):
-            pass
-        time.sleep(0.25)
-    raise ConfigError(f"the dashboard did not come up within {timeout_s:g} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def main(argv: list[str] | None = None) -> int:
