@@ -38,8 +38,7 @@ class FitCache:
             started = time.perf_counter()
             if isinstance(model, Blend):
                 fitted = [self.fit(spec["model_type"], spec["params"]) for spec in model.params["parts"]]
-                weights = [spec["weight"] for spec in model.params["parts"]]
-                model = Blend.from_parts([part for part, _ in fitted], weights, self.likes.shape[1])
+                model.adopt_parts([part for part, _ in fitted], self.likes.shape[1])
                 self._seconds[key] = sum(seconds for _, seconds in fitted)
             else:
                 model.fit(self.likes)

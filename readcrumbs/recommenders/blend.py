@@ -9,8 +9,17 @@ the held-out readers. This is the classic linear score blend of the Netflix-priz
 (Töscher, Jahrer & Bell 2009), with per-reader normalisation so one set of weights serves
 readers with 3 favourites and with 300.
 
-Params: ``parts``, a list of ``{"model_type": str, "weight": float, "params": {...}}``.
-The artifact holds every part's arrays, each name prefixed ``part<i>.``.
+**Two regimes by the number of favourites** (optional). A short list and a long one want
+different models: on the validation split, 3 favourites are served best by a strongly shrunk
+EASE, 80 % of a reader's likes by EDLAE (experiments/README.md). With ``long_from`` set, a reader
+with at least that many favourites (books with a positive signal) is scored with each part's
+``long_weight``, anyone else with its ``weight``; a part whose weight is 0 in a regime is not
+scored there at all. This is a *switching* hybrid of two weighted hybrids (Burke 2002, "Hybrid
+recommender systems: survey and experiments"), switched on the one thing every request shows.
+
+Params: ``parts``, a list of ``{"model_type": str, "weight": float, "params": {...}}`` (plus
+``"long_weight": float`` each when ``long_from`` is given), and ``long_from``, an int ≥ 1 or
+absent. The artifact holds every part's arrays, each name prefixed ``part<i>.``.
 """
 
 from __future__ import annotations
@@ -36,8 +45,9 @@ DEFAULT_PARTS: tuple[dict[str, Any], ...] = (
 MIN_SCALE = 1e-12
 
 
-def part_specs(parts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Checked, normalised part descriptions: model_type, weight (float) and params (dict)."""
+def part_specs(parts: Sequence[Mapping[str, Any]], long_from: int | None = None) -> list[dict[str, Any]]:
+    """Checked, normalised part descriptions: model_type, weight (float), params (dict) and, with
+    ``long_from``, long_weight (float, the weight by default)."""
     from readcrumbs.recommenders import MODEL_TYPES
 
     specs: list[dict[str, Any]] = []
@@ -45,18 +55,20 @@ def part_specs(parts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         model_type = part.get("model_type")
         if model_type not in MODEL_TYPES or model_type == Blend.model_type:
             raise TypeError(f"a blend part needs a known, non-blend model_type; got {model_type!r}")
-        unknown = set(part) - {"model_type", "weight", "params"}
+        unknown = set(part) - {"model_type", "weight", "long_weight", "params"}
         if unknown:
             raise TypeError(f"unknown keys in a blend part: {sorted(unknown)}")
-        specs.append(
-            {
-                "model_type": str(model_type),
-                "weight": float(part.get("weight", 1.0)),
-                "params": dict(part.get("params", {})),
-            }
-        )
+        spec: dict[str, Any] = {"model_type": str(model_type), "weight": float(part.get("weight", 1.0))}
+        if long_from is not None:
+            spec["long_weight"] = float(part.get("long_weight", spec["weight"]))
+        elif "long_weight" in part:
+            raise TypeError("a part's long_weight needs the blend's long_from")
+        specs.append({**spec, "params": dict(part.get("params", {}))})
     if not specs:
         raise TypeError("a blend needs at least one part")
+    for key in ("weight", "long_weight") if long_from is not None else ("weight",):
+        if not any(spec[key] for spec in specs):
+            raise TypeError(f"a blend needs a part with a non-zero {key}")
     return specs
 
 
@@ -81,60 +93,109 @@ class Blend:
 
     model_type: ClassVar[str] = "blend"
 
-    def __init__(self, parts: Sequence[Mapping[str, Any]] = DEFAULT_PARTS) -> None:
+    def __init__(
+        self, parts: Sequence[Mapping[str, Any]] = DEFAULT_PARTS, long_from: int | None = None
+    ) -> None:
         from readcrumbs.recommenders import create_model
 
-        specs = part_specs(parts)
+        if long_from is not None and (
+            isinstance(long_from, bool) or not isinstance(long_from, int) or long_from < 1
+        ):
+            raise TypeError(f"long_from must be a whole number of favourites ≥ 1; got {long_from!r}")
+        specs = part_specs(parts, long_from)
         self.params: dict[str, Any] = {"parts": specs}
+        if long_from is not None:
+            self.params["long_from"] = long_from
         self.parts: list[Recommender] = [create_model(s["model_type"], s["params"]) for s in specs]
         # Each part's own params include its defaults: the blend's params name what was fitted.
         for spec, part in zip(specs, self.parts, strict=True):
             spec["params"] = dict(part.params)
         self.weights = np.array([s["weight"] for s in specs], dtype=np.float32)  # (n_parts,)
+        # (n_parts,): the weights of readers with at least long_from favourites.
+        self.long_weights = np.array([s.get("long_weight", s["weight"]) for s in specs], dtype=np.float32)
+        self.long_from = long_from
         self.n_books = 0  # the catalogue size the parts were fitted on
-        self._last_factors: tuple[bytes, list[np.float32]] = (b"", [])
+        self._last_factors: tuple[bytes, list[tuple[np.float32, Recommender]]] = (b"", [])
 
     @classmethod
-    def from_parts(cls, parts: Sequence[Recommender], weights: Sequence[float], n_books: int) -> Self:
+    def from_parts(
+        cls,
+        parts: Sequence[Recommender],
+        weights: Sequence[float],
+        n_books: int,
+        *,
+        long_weights: Sequence[float] | None = None,
+        long_from: int | None = None,
+    ) -> Self:
         """A blend of ``parts`` already fitted on ``n_books`` books (so they are not fitted again)."""
-        blend = cls(
-            [
-                {"model_type": part.model_type, "weight": weight, "params": part.params}
-                for part, weight in zip(parts, weights, strict=True)
-            ]
-        )
-        blend.parts = list(parts)
-        blend.n_books = int(n_books)
+        specs: list[dict[str, Any]] = [
+            {"model_type": part.model_type, "weight": weight, "params": part.params}
+            for part, weight in zip(parts, weights, strict=True)
+        ]
+        if long_weights is not None:
+            for spec, long_weight in zip(specs, long_weights, strict=True):
+                spec["long_weight"] = long_weight
+        blend = cls(specs, long_from)
+        blend.adopt_parts(parts, n_books)
         return blend
+
+    def adopt_parts(self, parts: Sequence[Recommender], n_books: int) -> None:
+        """Use ``parts``, already fitted on ``n_books`` books, in the order of ``params["parts"]``."""
+        self.parts = list(parts)
+        self.n_books = int(n_books)
+
+    def weights_for(self, n_favourites: int) -> np.ndarray:
+        """The parts' weights for a reader with ``n_favourites`` favourites: (n_parts,) float32."""
+        if self.long_from is not None and n_favourites >= self.long_from:
+            return self.long_weights
+        return self.weights
 
     def fit(self, likes: sp.csr_matrix) -> None:
         self.n_books = likes.shape[1]
         for part in self.parts:
             part.fit(likes)
 
-    def _combine(self, part_scores: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.float32]]:
-        """One reader's blended scores (n_books,) float32, and each part's factor weight / scale.
+    def _active(self, n_favourites: int) -> list[tuple[np.float32, Recommender]]:
+        """The parts a reader with ``n_favourites`` favourites is scored with, and their weights."""
+        weights = self.weights_for(n_favourites)
+        return [(weight, part) for weight, part in zip(weights, self.parts, strict=True) if weight]
 
-        Serving and the batch both go through here, one reader at a time, so they add the same
-        float32 numbers in the same order and rank identically.
+    @staticmethod
+    def _combine(
+        weighted: Sequence[tuple[np.float32, Recommender]], part_scores: Sequence[np.ndarray]
+    ) -> tuple[np.ndarray, list[tuple[np.float32, Recommender]]]:
+        """One reader's blended scores (n_books,) float32, and each part with its factor weight / scale.
+
+        ``part_scores``: each of ``weighted``'s parts' (n_books,) scores for the reader. Serving
+        and the batch both go through here, one reader at a time, so they add the same float32
+        numbers in the same order and rank identically.
         """
         factors = [
-            np.float32(w) / reader_scale(scores) for w, scores in zip(self.weights, part_scores, strict=True)
+            (np.float32(weight) / reader_scale(scores), part)
+            for (weight, part), scores in zip(weighted, part_scores, strict=True)
         ]
         total = np.zeros(len(part_scores[0]), dtype=np.float32)
-        for factor, scores in zip(factors, part_scores, strict=True):
+        for (factor, _), scores in zip(factors, part_scores, strict=True):
             total += factor * scores
         return total, factors
 
     def score(self, histories: sp.csr_matrix) -> np.ndarray:
-        parts = [part.score(histories) for part in self.parts]  # each (n_readers, n_books)
         total = np.zeros(histories.shape, dtype=np.float32)
-        for row in range(histories.shape[0]):
-            total[row] = self._combine([scores[row] for scores in parts])[0]
+        favourites = np.diff((histories > 0).tocsr().indptr)  # (n_readers,) books with a positive signal
+        long = favourites >= self.long_from if self.long_from is not None else np.zeros(len(favourites), bool)
+        for rows in (np.flatnonzero(~long), np.flatnonzero(long)):  # each regime's readers
+            if not len(rows):
+                continue
+            weighted = self._active(int(favourites[rows[0]]))
+            group = histories[rows]
+            parts = [part.score(group) for _, part in weighted]  # each (len(rows), n_books)
+            for at, row in enumerate(rows.tolist()):
+                total[row] = self._combine(weighted, [scores[at] for scores in parts])[0]
         return total
 
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
-        scores, factors = self._combine([part.score_reader(books, signal) for part in self.parts])
+        weighted = self._active(int(np.count_nonzero(signal > 0)))
+        scores, factors = self._combine(weighted, [part.score_reader(books, signal) for _, part in weighted])
         # Serving explains the reader it just scored: keep the factors so explain_reader need not
         # score every part again. One tuple, assigned at once, so concurrent readers never mix.
         self._last_factors = (_reader_key(books, signal), factors)
@@ -144,9 +205,10 @@ class Blend:
         # Each part's terms, on the scale at which that part's scores were blended for this reader.
         key, factors = self._last_factors
         if key != _reader_key(books, signal):
-            _, factors = self._combine([part.score_reader(books, signal) for part in self.parts])
+            weighted = self._active(int(np.count_nonzero(signal > 0)))
+            _, factors = self._combine(weighted, [part.score_reader(books, signal) for _, part in weighted])
         shares = np.zeros((len(shown), len(books)), dtype=np.float32)
-        for factor, part in zip(factors, self.parts, strict=True):
+        for factor, part in factors:
             shares += factor * part.explain_reader(books, signal, shown)
         return shares
 

@@ -31,6 +31,25 @@ MODELS = {
             {"model_type": "als", "weight": 0.7, "params": {"factors": 16, "iterations": 4, "alpha": 8.0}},
         ]
     },
+    # Two regimes: 1–3 favourites are scored with EASE and ALS, 4–6 with ALS and RP3beta.
+    "blend-regimes": {
+        "long_from": 4,
+        "parts": [
+            {
+                "model_type": "ease",
+                "weight": 1.0,
+                "long_weight": 0.0,
+                "params": {"l2": 20.0, "neighbours": 50},
+            },
+            {
+                "model_type": "als",
+                "weight": 0.7,
+                "long_weight": 1.0,
+                "params": {"factors": 16, "iterations": 4},
+            },
+            {"model_type": "rp3beta", "weight": 0.0, "long_weight": 0.5, "params": {"neighbours": 30}},
+        ],
+    },
     "blend-items": {
         "parts": [
             {"model_type": "ease", "weight": 1.0, "params": {"l2": 20.0, "neighbours": 50}},

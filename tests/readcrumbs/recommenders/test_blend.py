@@ -101,11 +101,97 @@ def test_from_parts_reuses_fitted_models_and_saves_like_a_fitted_blend() -> None
         ([{"model_type": "svd"}], "known, non-blend"),
         ([{"model_type": "blend"}], "known, non-blend"),
         ([{"model_type": "ease", "wieght": 2.0}], "unknown keys"),
+        ([{"model_type": "ease", "long_weight": 2.0}], "needs the blend's long_from"),
+        ([{"model_type": "ease", "weight": 0.0}], "non-zero weight"),
     ],
 )
 def test_bad_parts_are_config_errors(parts: list[dict[str, object]], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_model("blend", {"parts": parts})
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"long_from": 0}, "long_from must be"),
+        ({"long_from": 2.5}, "long_from must be"),
+        ({"long_from": True}, "long_from must be"),
+        ({"long_from": 3, "parts": [{**EASE, "long_weight": 0.0}]}, "non-zero long_weight"),
+    ],
+)
+def test_bad_regimes_are_config_errors(params: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create_model("blend", {"parts": [EASE], **params})
+
+
+def regimes(long_from: int = 3) -> Blend:
+    """EASE alone below ``long_from`` favourites, item-kNN alone from there."""
+    model = Blend(
+        [{**EASE, "weight": 1.0, "long_weight": 0.0}, {**KNN, "weight": 0.0, "long_weight": 2.0}], long_from
+    )
+    model.fit(checker_board())
+    return model
+
+
+def test_readers_with_long_lists_are_scored_with_the_long_weights() -> None:
+    model = regimes(long_from=3)
+    ease, knn = model.parts
+    history = histories()  # 3, 1 and 6 favourites
+    part = {0: knn, 1: ease, 2: knn}
+    expected = np.vstack(
+        [
+            (2.0 if part[row] is knn else 1.0)
+            * part[row].score(history[row])
+            / reader_scales(part[row].score(history[row]))
+            for row in range(3)
+        ]
+    )
+    np.testing.assert_allclose(model.score(history), expected, rtol=1e-5)
+
+
+def test_dislikes_do_not_count_towards_a_long_list() -> None:
+    model = regimes(long_from=3)
+    ease = model.parts[0]
+    books, signal = np.array([0, 2, 5, 7]), np.array([1, 1, -1, -1], dtype=np.float32)  # 2 favourites
+    scores = ease.score_reader(books, signal)
+    np.testing.assert_allclose(model.score_reader(books, signal), scores / reader_scale(scores), rtol=1e-5)
+    history = favourites_matrix([books], N_BOOKS, [signal])
+    np.testing.assert_array_equal(model.score(history)[0], model.score_reader(books, signal))
+
+
+def test_a_part_weighted_zero_in_a_regime_is_not_scored_or_named_there() -> None:
+    model = regimes(long_from=3)
+    calls: list[str] = []
+    for name, part in zip(("ease", "knn"), model.parts, strict=True):
+        score_reader = part.score_reader
+        part.score_reader = lambda books, signal, _f=score_reader, _n=name: (
+            calls.append(_n) or _f(books, signal)
+        )  # type: ignore[method-assign]
+    short, long = np.array([0, 2]), np.array([0, 2, 4, 6])
+    model.score_reader(short, np.ones(2, dtype=np.float32))
+    model.score_reader(long, np.ones(4, dtype=np.float32))
+    assert calls == ["ease", "knn"]
+    shares = model.explain_reader(long, np.ones(4, dtype=np.float32), np.array([8, 10]))
+    knn = model.parts[1]
+    expected = 2.0 * knn.explain_reader(long, np.ones(4, dtype=np.float32), np.array([8, 10]))
+    np.testing.assert_allclose(
+        shares, expected / reader_scale(knn.score_reader(long, np.ones(4, dtype=np.float32))), rtol=1e-5
+    )
+
+
+def test_a_two_regime_blend_round_trips_through_its_artifact() -> None:
+    model = regimes(long_from=3)
+    assert model.params["long_from"] == 3
+    assert [part["long_weight"] for part in model.params["parts"]] == [0.0, 2.0]
+    restored = load_model("blend", save_model(model), model.params)
+    np.testing.assert_array_equal(restored.score(histories()), model.score(histories()))
+    rebuilt = Blend.from_parts(model.parts, [1.0, 0.0], N_BOOKS, long_weights=[0.0, 2.0], long_from=3)
+    assert rebuilt.params == model.params
+
+
+def test_without_long_from_the_params_name_no_regimes() -> None:
+    assert "long_from" not in blend(1.0, 0.5).params
+    assert all("long_weight" not in part for part in blend(1.0, 0.5).params["parts"])
 
 
 def test_explaining_another_reader_than_the_last_scored_one_uses_that_readers_scales() -> None:
