@@ -172,12 +172,21 @@ def _headline(metrics: Metrics) -> str:
 
 
 def describe_params(model_type: str, params: Mapping[str, Any]) -> str:
-    """Parameters in a few words; a blend as its weighted parts."""
+    """Parameters in a few words; a blend as its weighted parts (a two-regime blend, as each regime's)."""
     if model_type == "blend":
-        return " + ".join(
-            f"{part['weight']:g}·{part['model_type']}({describe_params(part['model_type'], part['params'])})"
-            for part in params["parts"]
-        )
+
+        def regime(weight: str) -> str:
+            terms = []
+            for part in params["parts"]:
+                if part[weight]:
+                    inner = describe_params(part["model_type"], part["params"])
+                    terms.append(f"{part[weight]:g}·{part['model_type']}({inner})")
+            return " + ".join(terms)
+
+        long_from = params.get("long_from")
+        if long_from is None:
+            return regime("weight")
+        return f"below {long_from} favourites {regime('weight')}; from {long_from} {regime('long_weight')}"
     return ", ".join(f"{name}={value}" for name, value in params.items() if name != "seed")
 
 

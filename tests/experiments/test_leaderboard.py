@@ -9,7 +9,16 @@ import pytest
 from experiments import leaderboard
 from experiments.config import load_config
 from experiments.fit_cache import FitCache
-from experiments.leaderboard import END, START, format_table, load_variants, main, measure, stored_results
+from experiments.leaderboard import (
+    END,
+    START,
+    describe_params,
+    format_table,
+    load_variants,
+    main,
+    measure,
+    stored_results,
+)
 from readcrumbs.errors import ConfigError
 from readcrumbs.settings import Settings
 from tests.experiments import tiny
@@ -140,3 +149,16 @@ def test_a_readme_without_markers_and_unknown_names_are_one_line_errors(
     assert plain.read_text() == "# nothing to replace\n"
     assert main(["--config", str(config), "--only", "nope"], settings=source_settings) == 2
     assert_one_error_line(capsys.readouterr().err, "no [leaderboard.<name>] for ['nope']")
+
+
+def test_a_blend_is_described_by_its_weighted_parts_and_regimes() -> None:
+    ease = {"model_type": "ease", "weight": 1.0, "params": {"l2": 800.0}}
+    als = {"model_type": "als", "weight": 0.5, "params": {"factors": 8, "seed": 1}}
+    assert describe_params("blend", {"parts": [ease, als]}) == "1·ease(l2=800.0) + 0.5·als(factors=8)"
+    regimes = {
+        "long_from": 7,
+        "parts": [{**ease, "long_weight": 0.0}, {**als, "long_weight": 2.0}],
+    }
+    assert describe_params("blend", regimes) == (
+        "below 7 favourites 1·ease(l2=800.0) + 0.5·als(factors=8); from 7 2·als(factors=8)"
+    )
