@@ -79,7 +79,8 @@ def reader_scales(scores: np.ndarray) -> np.ndarray:
 
 def reader_scale(scores: np.ndarray) -> np.float32:
     """Root mean square of one reader's ``scores`` (n_books,), at least 1e-12, as float32."""
-    square_sum = float(np.dot(scores.astype(np.float64), scores.astype(np.float64)))
+    wide = scores.astype(np.float64)  # a float32 sum of 10,000 squares would lose digits
+    square_sum = float(np.dot(wide, wide))
     return np.float32(max(np.sqrt(square_sum / max(len(scores), 1)), MIN_SCALE))
 
 
@@ -174,8 +175,8 @@ class Blend:
             (np.float32(weight) / reader_scale(scores), part)
             for (weight, part), scores in zip(weighted, part_scores, strict=True)
         ]
-        total = np.zeros(len(part_scores[0]), dtype=np.float32)
-        for (factor, _), scores in zip(factors, part_scores, strict=True):
+        total = factors[0][0] * part_scores[0]  # float32; one temporary fewer than zeros + add
+        for (factor, _), scores in zip(factors[1:], part_scores[1:], strict=True):
             total += factor * scores
         return total, factors
 
