@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
+from readcrumbs.recommenders.base import reader_key
+
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
@@ -65,6 +67,8 @@ class ALS:
         self._set_item_factors(np.asarray(model.item_factors, dtype=np.float32))
 
     def _set_item_factors(self, item_factors: np.ndarray) -> None:
+        # The last reader's fold-in, (key, W_u, w): serving scores a reader, then explains them.
+        self._last_fold_in: tuple[bytes, np.ndarray, np.ndarray] = (b"", np.zeros((0, 0)), np.zeros(0))
         self.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)  # Y (n_books, n_factors)
         factors = self.item_factors.astype(np.float64)
         gram = factors.T @ factors + self.params["regularization"] * np.eye(factors.shape[1])
@@ -78,14 +82,22 @@ class ALS:
         reader, Y_u the books' factors (n, n_factors), D = diag(c − 1) and b = c·p, are solved
         through the push-through identity (A + Y_uᵀ D Y_u)⁻¹ Y_uᵀ = W_uᵀ (I + D Y_u W_uᵀ)⁻¹ with
         W_u = Y_u A⁻¹ (rows of the precomputed ``Y A⁻¹``): an n-sized solve per reader instead of
-        an n_factors-sized one, and no temporary larger than n × n_factors.
+        an n_factors-sized one, and no temporary larger than n × n_factors. The last reader's
+        result is kept (one tuple, assigned at once, so concurrent readers never mix), since
+        serving asks for it twice: to score and to explain.
         """
+        key = reader_key(books, signal)
+        last_key, last_solved, last_weights = self._last_fold_in
+        if key == last_key:
+            return last_solved, last_weights
         confidence = self.params["alpha"] * np.abs(signal.astype(np.float64))
         target = np.where(signal > 0, confidence, 0.0)  # b = c·p
         solved = self._solved_factors[books]  # W_u: (n, n_factors)
         coupling = (confidence - 1.0)[:, None] * (solved @ self.item_factors[books].T.astype(np.float64))
         coupling[np.diag_indices_from(coupling)] += 1.0
-        return solved, np.linalg.solve(coupling, target)
+        weights = np.linalg.solve(coupling, target)
+        self._last_fold_in = (key, solved, weights)
+        return solved, weights
 
     def fold_in_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
         """The reader factors ``u`` for these books and signals: (n_factors,) float32."""

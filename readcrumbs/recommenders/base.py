@@ -31,6 +31,15 @@ FAVOURITE = 1.0
 DISLIKE = -1.0
 
 
+def reader_key(books: np.ndarray, signal: np.ndarray) -> bytes:
+    """The bytes of one reader's books and signals: what a model's per-reader work depends on.
+
+    Serving scores a reader and then explains the same reader; a model that keeps its last
+    reader's intermediate results under this key need not compute them twice.
+    """
+    return np.asarray(books, dtype=np.int64).tobytes() + np.asarray(signal, dtype=np.float32).tobytes()
+
+
 class Recommender(Protocol):
     """Fit on likes, score a reader or a batch, explain a reader's list, round-trip through arrays."""
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
-from readcrumbs.recommenders.base import Recommender
+from readcrumbs.recommenders.base import Recommender, reader_key
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -82,11 +82,6 @@ def reader_scale(scores: np.ndarray) -> np.float32:
     wide = scores.astype(np.float64)  # a float32 sum of 10,000 squares would lose digits
     square_sum = float(np.dot(wide, wide))
     return np.float32(max(np.sqrt(square_sum / max(len(scores), 1)), MIN_SCALE))
-
-
-def _reader_key(books: np.ndarray, signal: np.ndarray) -> bytes:
-    """The bytes of one reader's books and signals (what their blend factors depend on)."""
-    return np.asarray(books, dtype=np.int64).tobytes() + np.asarray(signal, dtype=np.float32).tobytes()
 
 
 class Blend:
@@ -199,13 +194,13 @@ class Blend:
         scores, factors = self._combine(weighted, [part.score_reader(books, signal) for _, part in weighted])
         # Serving explains the reader it just scored: keep the factors so explain_reader need not
         # score every part again. One tuple, assigned at once, so concurrent readers never mix.
-        self._last_factors = (_reader_key(books, signal), factors)
+        self._last_factors = (reader_key(books, signal), factors)
         return scores
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         # Each part's terms, on the scale at which that part's scores were blended for this reader.
         key, factors = self._last_factors
-        if key != _reader_key(books, signal):
+        if key != reader_key(books, signal):
             weighted = self._active(int(np.count_nonzero(signal > 0)))
             _, factors = self._combine(weighted, [part.score_reader(books, signal) for _, part in weighted])
         shares = np.zeros((len(shown), len(books)), dtype=np.float32)

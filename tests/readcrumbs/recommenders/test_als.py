@@ -76,3 +76,29 @@ def test_the_same_seed_gives_the_same_model() -> None:
     first.fit(checker_board(20))
     second.fit(checker_board(20))
     np.testing.assert_allclose(first.item_factors, second.item_factors, rtol=1e-5)
+
+
+def test_explaining_the_reader_just_scored_solves_once(als: ALS, monkeypatch: pytest.MonkeyPatch) -> None:
+    solves: list[int] = []
+    solve = np.linalg.solve
+    monkeypatch.setattr(np.linalg, "solve", lambda a, b: solves.append(len(b)) or solve(a, b))
+    books, signal, shown = np.array([0, 2, 4]), np.ones(3, dtype=np.float32), np.array([6, 8])
+    als.score_reader(books, signal)
+    als.explain_reader(books, signal, shown)
+    assert solves == [3]
+
+
+def test_the_kept_fold_in_is_never_another_readers(als: ALS) -> None:
+    fresh = ALS(**als.params)
+    fresh._set_item_factors(als.item_factors)  # the same factors, no fold-in kept yet
+    first, second = np.array([0, 2, 4]), np.array([1, 3])
+    ones3, ones2 = np.ones(3, dtype=np.float32), np.ones(2, dtype=np.float32)
+    disliked = np.array([1.0, -1.0, 1.0], dtype=np.float32)
+    shown = np.array([6, 7, 8])
+    als.score_reader(first, ones3)
+    # The same books with another signal, and another reader, are folded in afresh.
+    np.testing.assert_array_equal(als.score_reader(first, disliked), fresh.score_reader(first, disliked))
+    np.testing.assert_array_equal(
+        als.explain_reader(second, ones2, shown), fresh.explain_reader(second, ones2, shown)
+    )
+    np.testing.assert_array_equal(als.score_reader(first, ones3), fresh.score_reader(first, ones3))
