@@ -170,7 +170,8 @@ class Blend:
             (np.float32(weight) / reader_scale(scores), part)
             for (weight, part), scores in zip(weighted, part_scores, strict=True)
         ]
-        total = factors[0][0] * part_scores[0]  # float32; one temporary fewer than zeros + add
+        # The first part's product is the sum so far: one temporary fewer than zeros + add.
+        total = np.multiply(part_scores[0], factors[0][0], dtype=np.float32)
         for (factor, _), scores in zip(factors[1:], part_scores[1:], strict=True):
             total += factor * scores
         return total, factors
