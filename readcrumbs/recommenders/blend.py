@@ -114,24 +114,14 @@ class Blend:
         self._last_factors: tuple[bytes, list[tuple[np.float32, Recommender]]] = (b"", [])
 
     @classmethod
-    def from_parts(
-        cls,
-        parts: Sequence[Recommender],
-        weights: Sequence[float],
-        n_books: int,
-        *,
-        long_weights: Sequence[float] | None = None,
-        long_from: int | None = None,
-    ) -> Self:
-        """A blend of ``parts`` already fitted on ``n_books`` books (so they are not fitted again)."""
-        specs: list[dict[str, Any]] = [
-            {"model_type": part.model_type, "weight": weight, "params": part.params}
-            for part, weight in zip(parts, weights, strict=True)
-        ]
-        if long_weights is not None:
-            for spec, long_weight in zip(specs, long_weights, strict=True):
-                spec["long_weight"] = long_weight
-        blend = cls(specs, long_from)
+    def from_parts(cls, parts: Sequence[Recommender], weights: Sequence[float], n_books: int) -> Self:
+        """A one-regime blend of ``parts`` already fitted on ``n_books`` books (not fitted again)."""
+        blend = cls(
+            [
+                {"model_type": part.model_type, "weight": weight, "params": part.params}
+                for part, weight in zip(parts, weights, strict=True)
+            ]
+        )
         blend.adopt_parts(parts, n_books)
         return blend
 
@@ -140,12 +130,6 @@ class Blend:
         self.parts = list(parts)
         self.n_books = int(n_books)
 
-    def weights_for(self, n_favourites: int) -> np.ndarray:
-        """The parts' weights for a reader with ``n_favourites`` favourites: (n_parts,) float32."""
-        if self.long_from is not None and n_favourites >= self.long_from:
-            return self.long_weights
-        return self.weights
-
     def fit(self, likes: sp.csr_matrix) -> None:
         self.n_books = likes.shape[1]
         for part in self.parts:
@@ -153,7 +137,8 @@ class Blend:
 
     def _active(self, n_favourites: int) -> list[tuple[np.float32, Recommender]]:
         """The parts a reader with ``n_favourites`` favourites is scored with, and their weights."""
-        weights = self.weights_for(n_favourites)
+        long = self.long_from is not None and n_favourites >= self.long_from
+        weights = self.long_weights if long else self.weights
         return [(weight, part) for weight, part in zip(weights, self.parts, strict=True) if weight]
 
     @staticmethod
