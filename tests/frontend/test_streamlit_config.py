@@ -33,6 +33,11 @@ def test_the_shared_config_hides_the_developer_options() -> None:
     assert config["client"]["toolbarMode"] in ("viewer", "minimal")
 
 
+def test_pages_are_compiled_from_source_without_magic() -> None:
+    # Magic parses every page into an AST in the script's thread: see the comment in the config.
+    assert tomllib.loads(CONFIG.read_text())["runner"]["magicEnabled"] is False
+
+
 def test_streamlit_started_from_the_root_reads_it() -> None:
     shown = subprocess.run(
         [sys.executable, "-m", "streamlit", "config", "show"],
