@@ -90,7 +90,7 @@ def _child_model(figures: list[dict[str, Any]], model_type: str, config_path: st
     from experiments.config import load_config
     from experiments.data import prepare_dataset
     from experiments.evaluate import evaluate, heldout_evaluation_set
-    from experiments.train import fit_model, training_likes
+    from experiments.train import fit_model, training_likes, training_tags
     from readcrumbs.model_bundle import bundle_files
     from readcrumbs.settings import Settings
 
@@ -100,7 +100,7 @@ def _child_model(figures: list[dict[str, Any]], model_type: str, config_path: st
     likes = training_likes(dataset)
     evaluation = heldout_evaluation_set(dataset, settings.seed)
     with measured(f"fit {model_type}", figures):
-        model, _ = fit_model(model_type, params, likes)
+        model, _ = fit_model(model_type, params, likes, training_tags(dataset))
     with measured(f"evaluate {model_type}", figures) as record:
         metrics = evaluate(model, evaluation)
     record["fav3_recall@10"] = round(metrics["fav3"]["recall@10"], 4)

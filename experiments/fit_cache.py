@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from readcrumbs.recommenders import Recommender, create_model
 from readcrumbs.recommenders.blend import Blend
+from readcrumbs.recommenders.side_information import BookTags
 
 
 def model_key(model_type: str, params: Mapping[str, Any]) -> str:
@@ -23,10 +24,12 @@ def model_key(model_type: str, params: Mapping[str, Any]) -> str:
 
 
 class FitCache:
-    """Fits each (model type, parameters) once on ``likes`` (n_users, n_books) and remembers it."""
+    """Fits each (model type, parameters) once on ``likes`` (n_users, n_books) and the books'
+    tags, and remembers it."""
 
-    def __init__(self, likes: sp.csr_matrix) -> None:
+    def __init__(self, likes: sp.csr_matrix, book_tags: BookTags | None = None) -> None:
         self.likes = likes
+        self.book_tags = book_tags
         self._models: dict[str, Recommender] = {}
         self._seconds: dict[str, float] = {}
 
@@ -41,7 +44,7 @@ class FitCache:
                 model.adopt_parts([part for part, _ in fitted], self.likes.shape[1])
                 self._seconds[key] = sum(seconds for _, seconds in fitted)
             else:
-                model.fit(self.likes)
+                model.fit(self.likes, self.book_tags)
                 self._seconds[key] = time.perf_counter() - started
             self._models[key] = model
         return self._models[key], self._seconds[key]

@@ -37,7 +37,7 @@ from experiments.cli import load_settings
 from experiments.config import DEFAULT_CONFIG, ModelConfig, check_model_type, load_config
 from experiments.evaluate import Metrics, evaluate, heldout_evaluation_set
 from experiments.fit_cache import FitCache, model_key
-from experiments.train import training_likes
+from experiments.train import training_likes, training_tags
 from experiments.tune import DEFAULT_METRIC, validation_score, validation_split
 from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, ReadCrumbsError
@@ -137,12 +137,13 @@ def _measure_missing(settings: Settings, dataset: Dataset, variants: Sequence[Va
     # Validation first for every variant, then the held-out fits: only one training set's models
     # are held in memory at a time, and a blend reuses the parts fitted before it.
     validated: dict[str, Metrics] = {}
-    cache = FitCache(validation.likes)
+    tags = training_tags(dataset)
+    cache = FitCache(validation.likes, tags)
     for variant in variants:
         model, _ = cache.fit(variant.model_type, variant.params)
         validated[variant.key] = evaluate(model, validation.evaluation)
         log.info("%s: validation %s", variant.name, _headline(validated[variant.key]))
-    cache = FitCache(training_likes(dataset))
+    cache = FitCache(training_likes(dataset), tags)
     for variant in variants:
         load = os.getloadavg()[0]
         model, fit_s = cache.fit(variant.model_type, variant.params)

@@ -38,7 +38,7 @@ from experiments.evaluate import (
 from experiments.fit_cache import FitCache
 from experiments.promotion import promote
 from experiments.tracking import link_to_model_registry
-from experiments.train import TrainingResult, engine_of, train_and_register, training_likes
+from experiments.train import TrainingResult, engine_of, train_and_register, training_likes, training_tags
 from experiments.tune import DEFAULT_METRIC, ValidationSplit, validation_score, validation_split
 from readcrumbs.dataset import Dataset
 from readcrumbs.errors import PromotionRefused, ReadCrumbsError
@@ -105,8 +105,9 @@ def run_pipeline(
     evaluation = heldout_evaluation_set(dataset, settings.seed)
     validation = validation_split(dataset, settings.seed)
     likes = training_likes(dataset)
+    tags = training_tags(dataset)
     # A blend's parts fitted alone are reused, on each of the two training sets.
-    validation_cache, cache = FitCache(validation.likes), FitCache(likes)
+    validation_cache, cache = FitCache(validation.likes, tags), FitCache(likes, tags)
     group = f"pipeline-{dataset.version}"
     results: dict[str, TrainingResult] = {}
     validated: dict[str, Metrics] = {}

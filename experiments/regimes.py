@@ -30,6 +30,7 @@ from experiments.cli import load_settings
 from experiments.config import DEFAULT_CONFIG, load_config
 from experiments.evaluate import FOLD80, ranking_metrics
 from experiments.fit_cache import FitCache
+from experiments.train import training_tags
 from experiments.tune import DEFAULT_VALIDATION_USERS, validation_split
 from readcrumbs.errors import ConfigError, ReadCrumbsError
 from readcrumbs.ranking import top_k
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
 
         dataset = prepare_dataset(settings)
         split = validation_split(dataset, settings.seed, args.validation_users)
-        blend, _ = FitCache(split.likes).fit("blend", params)
+        blend, _ = FitCache(split.likes, training_tags(dataset)).fit("blend", params)
         assert isinstance(blend, Blend)
         # Every protocol splits the same readers: its given and to-find books are all their likes.
         protocol = split.evaluation.splits[FOLD80]

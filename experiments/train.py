@@ -29,6 +29,7 @@ from experiments.tracking import git_commit, tracked_run
 from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ReadCrumbsError
 from readcrumbs.recommenders import Recommender, create_model
+from readcrumbs.recommenders.side_information import BookTags
 from readcrumbs.registry import Manifest, Registry, open_registry
 from readcrumbs.settings import Settings
 
@@ -52,11 +53,25 @@ def training_likes(dataset: Dataset) -> sp.csr_matrix:
     return dataset.training_matrix(dataset.training_users())
 
 
-def fit_model(model_type: str, params: Mapping[str, Any], likes: sp.csr_matrix) -> tuple[Recommender, float]:
-    """A ``model_type`` model fitted on ``likes`` (n_users, n_books) and the fit's wall time in seconds."""
+def training_tags(dataset: Dataset) -> BookTags | None:
+    """The catalogue's shelf tags, side information for the models that ask for it; None when
+    the data version has none. They describe books, not readers, so every split of a dataset
+    shares them: build them once and hand them to each fit."""
+    counts = dataset.tag_counts()
+    return BookTags(counts) if counts is not None else None
+
+
+def fit_model(
+    model_type: str,
+    params: Mapping[str, Any],
+    likes: sp.csr_matrix,
+    book_tags: BookTags | None = None,
+) -> tuple[Recommender, float]:
+    """A ``model_type`` model fitted on ``likes`` (n_users, n_books) and ``book_tags``, and the
+    fit's wall time in seconds."""
     model = create_model(model_type, params)
     started = time.perf_counter()
-    model.fit(likes)
+    model.fit(likes, book_tags)
     return model, time.perf_counter() - started
 
 
@@ -113,7 +128,10 @@ def train_and_register(
             model, fit_s = cache.fit(model_type, full_params)
         else:
             model, fit_s = fit_model(
-                model_type, full_params, likes if likes is not None else training_likes(dataset)
+                model_type,
+                full_params,
+                likes if likes is not None else training_likes(dataset),
+                training_tags(dataset),
             )
         manifest, evaluate_s = evaluate_and_register(
             settings,

@@ -43,7 +43,7 @@ from experiments.config import (
 from experiments.evaluate import EvaluationSet, Metrics, evaluate, floor_ratio, heldout_evaluation_set
 from experiments.fit_cache import FitCache
 from experiments.tracking import tracked_run
-from experiments.train import fit_model, training_likes
+from experiments.train import fit_model, training_likes, training_tags
 from readcrumbs.dataset import Dataset
 from readcrumbs.errors import ConfigError, DataError, ReadCrumbsError
 from readcrumbs.recommenders.blend import Blend
@@ -88,6 +88,7 @@ def validation_dataset(
         heldout_users=validation,
         info={"validation_of": dataset.version, "validation_users": int(wanted)},
         training_signal=dataset.signal[~dataset.signal["user_id"].isin(heldout)].reset_index(drop=True),
+        book_tags=dataset.book_tags,
     )
 
 
@@ -155,7 +156,7 @@ def tune(
     check_model_type(model_type)
     validation = validation_dataset(dataset, settings.seed, validation_users)
     evaluation = heldout_evaluation_set(validation, settings.seed)
-    likes = training_likes(validation)
+    likes, tags = training_likes(validation), training_tags(validation)
     group = f"tune-{model_type}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     trials: list[Trial] = []
     for point in grid_points(grid):
@@ -164,7 +165,7 @@ def tune(
         with tracked_run(
             settings, job_type="tune", name=f"{model_type}-{point}", config=config, group=group
         ) as run:
-            model, fit_s = fit_model(model_type, params, likes)
+            model, fit_s = fit_model(model_type, params, likes, tags)
             metrics = evaluate(model, evaluation)
             run.log_metrics(metrics, fit_seconds=fit_s)
         trials.append(Trial(model_type, dict(model.params), metrics, fit_s))
@@ -185,7 +186,7 @@ def tune_blend(
     if len(parts) < 2:
         raise ConfigError("a blend search needs at least two parts, e.g. --blend ease,als")
     split = validation_split(dataset, settings.seed, validation_users)
-    cache = FitCache(split.likes)
+    cache = FitCache(split.likes, training_tags(dataset))
     fitted = [cache.fit(model_type, params) for model_type, params in parts]
     fit_s = sum(seconds for _, seconds in fitted)
     trials: list[Trial] = []

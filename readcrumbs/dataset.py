@@ -13,6 +13,9 @@ is a content hash (same source and settings, same version):
   says "read it and did not hate it", and training on it lifts every protocol's recall.
 - ``catalogue.parquet``: one row per book, see :data:`CATALOGUE_COLUMNS`.
 - ``heldout_users.parquet``: ``user_id`` int64 — the seeded evaluation users, never trained on.
+- ``book_tags.parquet``: ``book_id``, ``tag_id``, ``count`` int64 — how many Goodreads readers
+  put a book on a shelf of that name (book_tags.csv, catalogue books and counts > 0 only).
+  Side information some models train on (see :meth:`Dataset.tag_counts`).
 - ``data.json``: counts, warnings, source and the settings that produced this version.
 """
 
@@ -56,6 +59,7 @@ class Dataset:
     heldout_users: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
     training_signal: pd.DataFrame | None = None
+    book_tags: pd.DataFrame | None = None
 
     @property
     def signal(self) -> pd.DataFrame:
@@ -88,6 +92,25 @@ class Dataset:
             dtype=np.float32,
         )
 
+    def tag_counts(self) -> sp.csr_matrix | None:
+        """``book_tags`` as (n_tags, n_books) float32 CSR of shelving counts, None without them.
+
+        Rows are the tags that occur, in tag_id order; columns are model indices (catalogue order).
+        """
+        if self.book_tags is None:
+            return None
+        book_index = pd.Series(np.arange(len(self.catalogue)), index=self.book_ids)
+        tags = self.book_tags[self.book_tags["book_id"].isin(self.book_ids)]
+        tag_ids, rows = np.unique(tags["tag_id"].to_numpy(dtype=np.int64), return_inverse=True)
+        return sp.csr_matrix(
+            (
+                tags["count"].to_numpy(dtype=np.float32),
+                (rows, book_index[tags["book_id"]].to_numpy()),
+            ),
+            shape=(len(tag_ids), len(self.catalogue)),
+            dtype=np.float32,
+        )
+
     def training_users(self) -> np.ndarray:
         """Every user with training signal who is not held out: (n_users,) int64, sorted."""
         users = np.unique(self.signal["user_id"].to_numpy(dtype=np.int64))
@@ -99,6 +122,7 @@ INTERACTIONS_FILE = "interactions.parquet"
 TRAINING_SIGNAL_FILE = "training_signal.parquet"
 CATALOGUE_FILE = "catalogue.parquet"
 HELDOUT_FILE = "heldout_users.parquet"
+BOOK_TAGS_FILE = "book_tags.parquet"
 INFO_FILE = "data.json"  # written last: its presence marks a complete version
 
 
@@ -122,6 +146,8 @@ def save_dataset(store: BlobStore, dataset: Dataset) -> None:
     store.write(dataset_key(version, CATALOGUE_FILE), _parquet(dataset.catalogue))
     heldout = pd.DataFrame({"user_id": dataset.heldout_users.astype(np.int64)})
     store.write(dataset_key(version, HELDOUT_FILE), _parquet(heldout))
+    if dataset.book_tags is not None:
+        store.write(dataset_key(version, BOOK_TAGS_FILE), _parquet(dataset.book_tags))
     store.write(dataset_key(version, INFO_FILE), json.dumps(dataset.info, indent=2, sort_keys=True).encode())
 
 
@@ -138,6 +164,8 @@ def load_dataset(store: BlobStore, version: str) -> Dataset:
     catalogue["genres"] = [list(genres) for genres in catalogue["genres"]]
     signal_key = dataset_key(version, TRAINING_SIGNAL_FILE)
     signal = pd.read_parquet(io.BytesIO(store.read(signal_key))) if store.exists(signal_key) else None
+    tags_key = dataset_key(version, BOOK_TAGS_FILE)
+    book_tags = pd.read_parquet(io.BytesIO(store.read(tags_key))) if store.exists(tags_key) else None
     return Dataset(
         version=version,
         interactions=pd.read_parquet(io.BytesIO(store.read(dataset_key(version, INTERACTIONS_FILE)))),
@@ -147,4 +175,5 @@ def load_dataset(store: BlobStore, version: str) -> Dataset:
         ].to_numpy(dtype=np.int64),
         info=info,
         training_signal=signal,
+        book_tags=book_tags,
     )

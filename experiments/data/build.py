@@ -16,8 +16,8 @@ from readcrumbs.text import normalize_title
 MAX_GENRES = 5
 # Bump when the way a dataset is built changes, so old versions are not reused by mistake.
 # 2: training_signal.parquet (ratings >= the training threshold); 3: original_title, genres
-# without author and series shelves, genre synonyms merged.
-DATA_FORMAT = 3
+# without author and series shelves, genre synonyms merged; 4: book_tags.parquet.
+DATA_FORMAT = 4
 VERSION_CHARS = 12
 
 
@@ -35,6 +35,15 @@ def sort_interactions(likes: pd.DataFrame) -> pd.DataFrame:
     """user_id, book_id int64 without duplicates, sorted by user then book, index 0..n-1."""
     likes = likes.astype({"user_id": np.int64, "book_id": np.int64}).drop_duplicates()
     return likes.sort_values(["user_id", "book_id"], kind="stable").reset_index(drop=True)
+
+
+def build_book_tags(book_tags: pd.DataFrame) -> pd.DataFrame:
+    """The validated book_tags with counts > 0 (book_id, tag_id, count int64), sorted by book then tag.
+
+    Validation already keeps one row per (book, tag) and only books of books.csv.
+    """
+    kept = book_tags.loc[book_tags["count"] > 0, ["book_id", "tag_id", "count"]].astype(np.int64)
+    return kept.sort_values(["book_id", "tag_id"], kind="stable").reset_index(drop=True)
 
 
 def build_catalogue(books: pd.DataFrame, book_tags: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
@@ -138,12 +147,14 @@ def data_version(
     parameters: Mapping[str, object],
     *,
     training_signal: pd.DataFrame | None = None,
+    book_tags: pd.DataFrame | None = None,
 ) -> str:
-    """A short content hash: the same likes, training signal, catalogue, held-out users and parameters
-    give the same one.
+    """A short content hash: the same likes, training signal, catalogue, held-out users, book tags
+    and parameters give the same one.
 
-    ``interactions`` must be sorted (see :func:`sort_interactions`) and ``catalogue`` in book_id
-    order, so row order in the source files does not change the version.
+    ``interactions`` must be sorted (see :func:`sort_interactions`), ``catalogue`` in book_id
+    order and ``book_tags`` as :func:`build_book_tags` gives them, so row order in the source
+    files does not change the version.
     """
     digest = hashlib.sha256()
     digest.update(json.dumps({"format": DATA_FORMAT, **parameters}, sort_keys=True).encode())
@@ -151,6 +162,9 @@ def data_version(
         for column in ("user_id", "book_id"):
             digest.update(np.ascontiguousarray(pairs[column].to_numpy(dtype=np.int64)).tobytes())
     digest.update(np.sort(heldout_users.astype(np.int64)).tobytes())
+    if book_tags is not None:
+        for column in ("book_id", "tag_id", "count"):
+            digest.update(np.ascontiguousarray(book_tags[column].to_numpy(dtype=np.int64)).tobytes())
     # Popularity is derived from the rest, and JSON lines are stable across library versions.
     described = catalogue.drop(columns=["popularity", "popularity_pct"])
     digest.update(described.to_json(orient="records", lines=True).encode())

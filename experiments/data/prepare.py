@@ -12,6 +12,7 @@ import numpy as np
 from experiments.data.build import (
     DATA_FORMAT,
     add_popularity,
+    build_book_tags,
     build_catalogue,
     build_interactions,
     data_version,
@@ -58,6 +59,7 @@ def prepare_dataset(
     interactions = build_interactions(tables.ratings, settings.like_threshold)
     signal = build_interactions(tables.ratings, settings.train_threshold)
     catalogue = build_catalogue(tables.books, tables.book_tags, tables.tags)
+    book_tags = build_book_tags(tables.book_tags)
     # Drawn before feedback is merged, so new feedback never changes who is held out.
     heldout, split_warnings = choose_heldout_users(
         interactions, heldout_users, heldout_min_likes, settings.seed
@@ -78,7 +80,9 @@ def prepare_dataset(
         "heldout_users": heldout_users,
         "heldout_min_likes": heldout_min_likes,
     }
-    version = data_version(interactions, catalogue, heldout, parameters, training_signal=signal)
+    version = data_version(
+        interactions, catalogue, heldout, parameters, training_signal=signal, book_tags=book_tags
+    )
     log.info("data version %s built in %.1f s", version, time.perf_counter() - started)
 
     store = open_blob_store(settings.resolved_registry_url)
@@ -100,6 +104,7 @@ def prepare_dataset(
             "likes": len(interactions),
             "training_signal": len(signal),
             "heldout_users": len(heldout),
+            "book_tags": len(book_tags),
             "feedback_records": feedback.records,
             "feedback_users": len(feedback.user_ids),
             "feedback_likes": len(feedback.likes),
@@ -114,6 +119,7 @@ def prepare_dataset(
         heldout_users=heldout,
         info=info,
         training_signal=signal,
+        book_tags=book_tags,
     )
     save_dataset(store, dataset)
     log.info("data version %s saved to %s/data/%s", version, store.url, version)

@@ -25,6 +25,8 @@ from readcrumbs.recommenders.base import reader_key
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from readcrumbs.recommenders.side_information import BookTags
+
 
 class ALS:
     """Params: ``factors``, ``regularization`` (λ), ``alpha`` (confidence), ``iterations``, ``seed``."""
@@ -48,7 +50,7 @@ class ALS:
         }
         self._set_item_factors(np.zeros((0, factors), dtype=np.float32))  # (n_books, n_factors)
 
-    def fit(self, likes: sp.csr_matrix) -> None:
+    def fit(self, likes: sp.csr_matrix, book_tags: BookTags | None = None) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 

@@ -26,6 +26,8 @@ import numpy as np
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from readcrumbs.recommenders.side_information import BookTags
+
 FAVOURITE = 1.0
 # A dislike counts against the books like it as strongly as a favourite counts for them.
 DISLIKE = -1.0
@@ -46,8 +48,12 @@ class Recommender(Protocol):
     model_type: ClassVar[str]
     params: dict[str, Any]
 
-    def fit(self, likes: sp.csr_matrix) -> None:
-        """Learn from ``likes``: (n_users, n_books) float32 CSR, 1.0 where a user liked a book."""
+    def fit(self, likes: sp.csr_matrix, book_tags: BookTags | None = None) -> None:
+        """Learn from ``likes``: (n_users, n_books) float32 CSR, 1.0 where a user liked a book.
+
+        ``book_tags``: the books' shelf tags, side information for the models whose parameters
+        ask for it (``tag_weight``); the others ignore it.
+        """
         ...
 
     def score(self, histories: sp.csr_matrix) -> np.ndarray:

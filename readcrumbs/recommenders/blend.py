@@ -34,6 +34,8 @@ from readcrumbs.recommenders.base import Recommender, reader_key
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from readcrumbs.recommenders.side_information import BookTags
+
 PREFIX = "part{}."
 # Without parts given: EASE and ALS at equal weights, each with its own defaults. make train's
 # parts and weights (chosen on validation) are [models.blend] of experiments/models.toml.
@@ -130,10 +132,10 @@ class Blend:
         self.parts = list(parts)
         self.n_books = int(n_books)
 
-    def fit(self, likes: sp.csr_matrix) -> None:
+    def fit(self, likes: sp.csr_matrix, book_tags: BookTags | None = None) -> None:
         self.n_books = likes.shape[1]
         for part in self.parts:
-            part.fit(likes)
+            part.fit(likes, book_tags)
 
     def _active(self, n_favourites: int) -> list[tuple[np.float32, Recommender]]:
         """The parts a reader with ``n_favourites`` favourites is scored with, and their weights."""

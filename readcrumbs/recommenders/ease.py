@@ -4,6 +4,9 @@
 scores are ``x · B`` for their favourites ``x``. Readers the model never saw need no fold-in.
 Only each book's ``neighbours`` largest weights are kept, so the artifact stays small
 (10,000 books × 256 neighbours ≈ 20 MiB) and scoring is a sparse product.
+
+With ``tag_weight`` α > 0 the books' shelf tags join the readers as side information:
+``XᵀX + α · FᵀF`` replaces ``XᵀX`` (:mod:`readcrumbs.recommenders.side_information`).
 """
 
 from __future__ import annotations
@@ -17,28 +20,41 @@ from readcrumbs.recommenders import neighbours as nb
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from readcrumbs.recommenders.side_information import BookTags
+
 
 class EASE(nb.ItemWeightsModel):
-    """Params: ``l2`` (λ, default 500) and ``neighbours`` (weights kept per book, default 256)."""
+    """Params: ``l2`` (λ, default 500), ``neighbours`` (weights kept per book, default 256) and
+    ``tag_weight`` (α of the books' tags, default 0: none)."""
 
     model_type: ClassVar[str] = "ease"
 
-    def __init__(self, l2: float = 500.0, neighbours: int = 256) -> None:
-        self.params: dict[str, Any] = {"l2": float(l2), "neighbours": int(neighbours)}
+    def __init__(self, l2: float = 500.0, neighbours: int = 256, tag_weight: float = 0.0) -> None:
+        self.params: dict[str, Any] = {
+            "l2": float(l2),
+            "neighbours": int(neighbours),
+            "tag_weight": float(tag_weight),
+        }
         super().__init__()
 
-    def fit(self, likes: sp.csr_matrix) -> None:
-        precision = regularized_inverse(likes, self.params["l2"])
+    def fit(self, likes: sp.csr_matrix, book_tags: BookTags | None = None) -> None:
+        from readcrumbs.recommenders.side_information import side_gram  # training only: scipy
+
+        side = side_gram(book_tags, self.params["tag_weight"], likes.shape[1])
+        precision = regularized_inverse(likes, self.params["l2"], side)
         # B = I - P · diag(1/diag(P)), in place: (n_books, n_books) is the one big array.
         precision /= -np.diag(precision)
         np.fill_diagonal(precision, 0.0)
         self.weights = nb.keep_top_neighbours(precision, self.params["neighbours"])
 
 
-def regularized_inverse(likes: sp.csr_matrix, l2: float | np.ndarray) -> np.ndarray:
-    """``(XᵀX + Λ)⁻¹`` for ``likes`` X (n_users, n_books): (n_books, n_books) float32, symmetric.
+def regularized_inverse(
+    likes: sp.csr_matrix, l2: float | np.ndarray, side: np.ndarray | None = None
+) -> np.ndarray:
+    """``(XᵀX + S + Λ)⁻¹`` for ``likes`` X (n_users, n_books): (n_books, n_books) float32, symmetric.
 
     ``l2``: λ, a scalar (Λ = λI) or one penalty per book, (n_books,) (Λ = diagMat(l2); EDLAE).
+    ``side``: S, the side information's Gram term (n_books, n_books) float32, or None.
 
     XᵀX + λI is symmetric positive definite, so a Cholesky factorisation and its inverse
     (LAPACK potrf/potri) replace a general inverse: in float32 about 2.5× faster than
@@ -48,6 +64,8 @@ def regularized_inverse(likes: sp.csr_matrix, l2: float | np.ndarray) -> np.ndar
     import scipy.linalg  # training only: serving imports numpy alone
 
     gram = np.asarray((likes.T @ likes).toarray(), dtype=np.float32)  # (n_books, n_books)
+    if side is not None:
+        gram += side
     gram[np.diag_indices_from(gram)] += np.asarray(l2, dtype=np.float32)
     factor, info = scipy.linalg.lapack.spotrf(gram, lower=True, overwrite_a=True, clean=False)
     if info != 0:

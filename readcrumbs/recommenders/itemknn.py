@@ -11,6 +11,8 @@ from readcrumbs.recommenders import neighbours as nb
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from readcrumbs.recommenders.side_information import BookTags
+
 
 class ItemKNN(nb.ItemWeightsModel):
     """Scores a book by the summed cosine similarity to each favourite.
@@ -26,7 +28,7 @@ class ItemKNN(nb.ItemWeightsModel):
         self.params: dict[str, Any] = {"neighbours": int(neighbours), "shrink": float(shrink)}
         super().__init__()
 
-    def fit(self, likes: sp.csr_matrix) -> None:
+    def fit(self, likes: sp.csr_matrix, book_tags: BookTags | None = None) -> None:
         likes = likes.astype(np.float32)
         co_likes = np.asarray((likes.T @ likes).todense(), dtype=np.float32)  # (n_books, n_books)
         norms = np.sqrt(np.diag(co_likes))

@@ -10,6 +10,8 @@ import numpy as np
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from readcrumbs.recommenders.side_information import BookTags
+
 
 class Popularity:
     """Scores each book by how many training readers liked it.
@@ -24,7 +26,7 @@ class Popularity:
         self.params: dict[str, Any] = dict(params)
         self.likes_per_book = np.zeros(0, dtype=np.float32)
 
-    def fit(self, likes: sp.csr_matrix) -> None:
+    def fit(self, likes: sp.csr_matrix, book_tags: BookTags | None = None) -> None:
         self.likes_per_book = np.asarray(likes.sum(axis=0), dtype=np.float32).ravel()
 
     def score(self, histories: sp.csr_matrix) -> np.ndarray:

@@ -24,6 +24,8 @@ from readcrumbs.recommenders import neighbours as nb
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from readcrumbs.recommenders.side_information import BookTags
+
 
 def row_stochastic(matrix: sp.csr_matrix, alpha: float) -> sp.csr_matrix:
     """Rows scaled to sum to 1, then raised element-wise to ``alpha``: same shape, float32 CSR."""
@@ -50,7 +52,7 @@ class RP3Beta(nb.ItemWeightsModel):
         }
         super().__init__()
 
-    def fit(self, likes: sp.csr_matrix) -> None:
+    def fit(self, likes: sp.csr_matrix, book_tags: BookTags | None = None) -> None:
         import scipy.sparse as sp
 
         likes = sp.csr_matrix(likes, dtype=np.float32)

@@ -74,7 +74,8 @@ def source_settings(settings: Settings, tmp_path: Path) -> Settings:
 def test_variants_get_full_parameters_and_stable_keys(config: Path) -> None:
     variants = load_variants(config)
     assert [v.name for v in variants] == ["ease-5", "knn", "blend"]
-    assert variants[0].params == {"l2": 5.0, "neighbours": 10} and variants[0].note == "the pipeline's"
+    assert variants[0].params == {"l2": 5.0, "neighbours": 10, "tag_weight": 0.0}
+    assert variants[0].note == "the pipeline's"
     assert variants[2].params["parts"][1]["weight"] == 0.5
     assert load_variants(config)[2].key == variants[2].key != variants[0].key
 
@@ -108,7 +109,7 @@ def test_the_command_writes_the_table_between_the_markers_and_reuses_results(
     rows = [line for line in text.splitlines() if line.startswith("| ")][2:]
     assert len(rows) == 3
     assert any(row.startswith("| **ease-5** (promoted) |") for row in rows)
-    assert any("1·ease(l2=5.0, neighbours=10) + 0.5·itemknn" in row for row in rows)
+    assert any("1·ease(l2=5.0, neighbours=10, tag_weight=0.0) + 0.5·itemknn" in row for row in rows)
     capsys.readouterr()
 
     def must_not_fit(*args: object) -> None:

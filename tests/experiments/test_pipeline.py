@@ -13,6 +13,7 @@ from experiments.config import ModelConfig
 from experiments.pipeline import format_result, run_pipeline
 from experiments.tune import validation_score
 from readcrumbs.dataset import Dataset
+from readcrumbs.recommenders import side_information
 from readcrumbs.recommenders.ease import EASE
 from readcrumbs.recommenders.itemknn import ItemKNN
 from readcrumbs.registry import PRODUCTION, STAGING, open_registry
@@ -230,9 +231,9 @@ def test_a_blend_reuses_the_parts_the_run_fitted_alone(
     for model_class in (EASE, ItemKNN):
         original = model_class.fit
 
-        def counted(self: Any, likes: Any, original: Any = original) -> None:
+        def counted(self: Any, likes: Any, book_tags: Any = None, original: Any = original) -> None:
             fits.append(self.model_type)
-            original(self, likes)
+            original(self, likes, book_tags)
 
         monkeypatch.setattr(model_class, "fit", counted)
     result = run_pipeline(settings, dataset, config)
@@ -241,3 +242,25 @@ def test_a_blend_reuses_the_parts_the_run_fitted_alone(
     blend = result.results["blend"].manifest
     assert blend.model_type == "blend" and blend.metrics["fav3"]["recall@10"] > 0
     assert blend.extra[pipeline.VALIDATION]["metrics"] == result.validation["blend"]
+
+
+def test_models_with_tags_train_on_one_tag_gram_for_both_training_sets(
+    settings: Settings, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tagged = {**TINY_PARAMS["ease"], "tag_weight": 2.0}
+    edlae = {"l2": 5.0, "dropout": 0.2, "neighbours": 10, "tag_weight": 2.0}
+    config = ModelConfig(models=["ease", "edlae"], params={**TINY_PARAMS, "ease": tagged, "edlae": edlae})
+    products: list[int] = []
+    original = side_information.tag_profiles
+
+    def counted(counts: Any) -> Any:
+        products.append(counts.shape[1])
+        return original(counts)
+
+    monkeypatch.setattr(side_information, "tag_profiles", counted)
+    result = run_pipeline(settings, dataset, config)
+
+    assert products == [len(dataset.catalogue)]  # four fits, one FᵀF
+    for model_type in ("ease", "edlae"):
+        manifest = result.results[model_type].manifest
+        assert manifest.params["tag_weight"] == 2.0 and manifest.metrics["fav3"]["recall@10"] > 0

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from experiments import train
 from experiments.evaluate import heldout_evaluation_set
-from experiments.train import engine_of, fit_model, train_and_register, training_likes
+from experiments.train import engine_of, fit_model, train_and_register, training_likes, training_tags
 from readcrumbs.dataset import Dataset
 from readcrumbs.model_bundle import CATALOGUE_FILE, MODEL_FILE, load_bundle
 from readcrumbs.registry import fingerprint, open_registry
@@ -76,9 +76,9 @@ def test_heldout_users_are_never_trained_on(
     seen: list[sp.csr_matrix] = []
     original = train.fit_model
 
-    def spy(model_type: str, params: dict[str, object], likes: sp.csr_matrix) -> object:
+    def spy(model_type: str, params: dict[str, object], likes: sp.csr_matrix, book_tags: object) -> object:
         seen.append(likes)
-        return original(model_type, params, likes)
+        return original(model_type, params, likes, book_tags)
 
     monkeypatch.setattr(train, "fit_model", spy)
     evaluation = heldout_evaluation_set(dataset, settings.seed)
@@ -156,3 +156,10 @@ def test_a_missing_data_source_is_reported_in_one_line(
 ) -> None:
     assert train.main(["--model", "ease"], settings=settings) == 2
     assert_one_error_line(capsys.readouterr().err, "READCRUMBS_DATA_SOURCE")
+
+
+def test_the_training_tags_are_the_catalogues_or_none(dataset: Dataset) -> None:
+    tags = training_tags(dataset)
+    assert tags is not None and tags.counts.shape == (1 + tiny.CLUSTERS, len(dataset.catalogue))
+    dataset.book_tags = None
+    assert training_tags(dataset) is None

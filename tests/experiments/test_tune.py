@@ -168,7 +168,7 @@ def test_the_blend_search_tries_every_weight_and_prints_a_models_table(
     parsed = tomllib.loads(table)["models"]["blend"]["parts"]
     assert [part["model_type"] for part in parsed] == ["ease", "itemknn"]
     assert parsed[0]["weight"] == 1.0 and parsed[1]["weight"] in (0.0, 1.0)
-    assert parsed[0]["params"] == {"l2": 5.0, "neighbours": 10}
+    assert parsed[0]["params"] == {"l2": 5.0, "neighbours": 10, "tag_weight": 0.0}
 
 
 def test_a_blend_search_needs_two_parts(settings: Settings, dataset: Dataset) -> None:

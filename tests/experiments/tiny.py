@@ -78,12 +78,24 @@ def catalogue(interactions: pd.DataFrame, heldout: np.ndarray) -> pd.DataFrame:
     )
 
 
+def book_tags() -> pd.DataFrame:
+    """book_id, tag_id, count: every book on "to-read" (tag 0) and on its series' shelf (tag 1 + series)."""
+    rows = [(int(b), 0, 500) for b in book_ids()] + [(int(b), 1 + cluster_of_book(b), 40) for b in book_ids()]
+    return pd.DataFrame(rows, columns=["book_id", "tag_id", "count"]).sort_values(["book_id", "tag_id"])
+
+
 def tiny_dataset(version: str = "tiny-v1", seed: int = 0, heldout: np.ndarray | None = None) -> Dataset:
     """The tiny world as a prepared Dataset (likes = rating ≥ 4)."""
     table = ratings(seed)
     likes = table[table["rating"] >= 4][["user_id", "book_id"]].reset_index(drop=True).astype("int64")
     held = heldout_users() if heldout is None else np.asarray(heldout, dtype=np.int64)
-    return Dataset(version=version, interactions=likes, catalogue=catalogue(likes, held), heldout_users=held)
+    return Dataset(
+        version=version,
+        interactions=likes,
+        catalogue=catalogue(likes, held),
+        heldout_users=held,
+        book_tags=book_tags().reset_index(drop=True),
+    )
 
 
 def write_goodbooks(folder: Path, seed: int = 0) -> Path:

@@ -9,6 +9,7 @@ import pytest
 from experiments.data.build import (
     MAX_GENRES,
     add_popularity,
+    build_book_tags,
     build_catalogue,
     build_interactions,
     data_version,
@@ -119,6 +120,20 @@ def test_the_version_changes_with_the_content(tables: ValidTables) -> None:
     assert data_version(likes.iloc[1:].reset_index(drop=True), catalogue, heldout, PARAMETERS) != version
     assert data_version(likes, renamed, heldout, PARAMETERS) != version
     assert data_version(likes, catalogue, np.array([1, 3]), PARAMETERS) != version
+    book_tags = build_book_tags(tables.book_tags)
+    with_tags = data_version(likes, catalogue, heldout, PARAMETERS, book_tags=book_tags)
+    recounted = book_tags.assign(count=book_tags["count"] + 1)
+    assert with_tags != version
+    assert data_version(likes, catalogue, heldout, PARAMETERS, book_tags=recounted) != with_tags
+
+
+def test_book_tags_drop_zero_counts_and_sort_by_book_then_tag() -> None:
+    book_tags = pd.DataFrame({"book_id": [2, 1, 1, 3], "tag_id": [5, 9, 4, 1], "count": [3, 7, 2, 0]})
+
+    built = build_book_tags(book_tags)
+
+    assert built.dtypes.to_dict() == {"book_id": np.int64, "tag_id": np.int64, "count": np.int64}
+    assert built.values.tolist() == [[1, 4, 2], [1, 9, 7], [2, 5, 3]]
 
 
 def test_genres_merge_synonyms_and_skip_author_and_series_shelves() -> None:

@@ -90,8 +90,35 @@ def test_what_is_saved_reads_back_equal(goodbooks: WriteGoodbooks, settings_for:
     assert loaded.training_signal is not None and dataset.training_signal is not None
     pd.testing.assert_frame_equal(loaded.training_signal, dataset.training_signal)
     assert np.array_equal(loaded.heldout_users, dataset.heldout_users)
+    assert loaded.book_tags is not None and dataset.book_tags is not None
+    pd.testing.assert_frame_equal(loaded.book_tags, dataset.book_tags)
     assert loaded.info == json.loads(json.dumps(dataset.info))
     assert loaded.catalogue["genres"].iloc[0] == ["fantasy", "fiction"]
+
+
+def test_the_book_tags_are_kept_by_book_id_as_a_tag_by_book_count_matrix(
+    goodbooks: WriteGoodbooks, settings_for: SettingsFor
+) -> None:
+    dataset = prepare(settings_for(goodbooks()))
+
+    assert dataset.book_tags is not None
+    assert dataset.book_tags.dtypes.to_dict() == {"book_id": np.int64, "tag_id": np.int64, "count": np.int64}
+    assert dataset.book_tags.head(3).values.tolist() == [[1, 0, 500], [1, 1, 300], [1, 2, 200]]
+    assert dataset.info["counts"]["book_tags"] == len(dataset.book_tags)
+    counts = dataset.tag_counts()
+    assert counts is not None and counts.shape == (len(set(dataset.book_tags["tag_id"])), 6)
+    # Tag 2 (the third row) is on book 1 (200 readers) and book 2 (40): columns in catalogue order.
+    assert counts[2].toarray().ravel().tolist() == [200, 40, 0, 0, 0, 0]
+    assert counts.sum() == dataset.book_tags["count"].sum()
+
+
+def test_a_dataset_without_book_tags_has_no_tag_counts(
+    goodbooks: WriteGoodbooks, settings_for: SettingsFor
+) -> None:
+    dataset = prepare(settings_for(goodbooks()))
+    dataset.book_tags = None
+
+    assert dataset.tag_counts() is None
 
 
 def test_popularity_leaves_out_the_heldout_users(

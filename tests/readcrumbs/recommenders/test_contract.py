@@ -21,7 +21,7 @@ PARAMS: dict[str, dict[str, object]] = {
     "rp3beta": {"alpha": 1.0, "beta": 0.3, "neighbours": 30},
     "blend": {
         "parts": [
-            {"model_type": "ease", "weight": 1.0, "params": {"l2": 1.0, "neighbours": 30}},
+            {"model_type": "ease", "weight": 1.0, "params": {"l2": 1.0, "neighbours": 30, "tag_weight": 0.0}},
             {"model_type": "itemknn", "weight": 0.5, "params": {"neighbours": 30, "shrink": 0.0}},
         ]
     },
