@@ -14,8 +14,7 @@ import io
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -39,8 +38,7 @@ _NO_BOOKS.flags.writeable = False
 Columns = dict[str, list[Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class Recommendation:
+class Recommendation(NamedTuple):
     """One recommended book: its score, and the favourites (book_ids) and genres that led to it."""
 
     book_id: int
@@ -121,12 +119,12 @@ class ModelBundle:
         """Model indices of ``book_ids``: (n,) int64; :class:`UnknownBook` for one not in the catalogue."""
         if not book_ids:
             return _NO_BOOKS
-        missing = [book_id for book_id in book_ids if book_id not in self.index_of]
-        if missing:
-            raise UnknownBook(f"book_ids not in the catalogue: {missing}")
-        return np.fromiter(
-            (self.index_of[book_id] for book_id in book_ids), dtype=np.int64, count=len(book_ids)
-        )
+        index_of = self.index_of
+        try:
+            return np.array([index_of[book_id] for book_id in book_ids], dtype=np.int64)
+        except KeyError:
+            missing = [book_id for book_id in book_ids if book_id not in index_of]
+            raise UnknownBook(f"book_ids not in the catalogue: {missing}") from None
 
     def recommend(
         self,

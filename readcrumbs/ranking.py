@@ -76,14 +76,18 @@ def top_k_reader(scores: np.ndarray, given: np.ndarray, k: int) -> np.ndarray:
     return _ranked_at_least(scores, kth, k)
 
 
-def top_k_positive(scores: np.ndarray, k: int) -> np.ndarray | None:
+def top_k_positive(scores: np.ndarray, k: int, candidates: np.ndarray | None = None) -> np.ndarray | None:
     """:func:`top_k_reader` when at least ``k`` books score above zero, else None.
 
     ``scores``: (n_books,) float32 with the given books already -inf. The k best books are then
     all above zero, so only those are partitioned: for item-weight models a few hundred books
     instead of every one (a partition of mostly zeros is slow: the ties are many).
+    ``candidates``: (m,) int64 ascending unique indices that include every book scoring above
+    zero (:meth:`~readcrumbs.recommenders.base.Recommender.reader_candidates`); only they are
+    looked at. None looks at every book.
     """
-    positive = np.flatnonzero(scores > 0)
+    # Either way ascending, as the tie-break below needs.
+    positive = np.flatnonzero(scores > 0) if candidates is None else candidates[scores[candidates] > 0]
     if len(positive) < k or k == 0:
         return None
     positive_scores = scores[positive]

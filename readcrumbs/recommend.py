@@ -11,7 +11,8 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
    ``GENRE_BOOST · |score| · share of the genres it carries``, so a book of those genres climbs
    by at most half its own score and a book the model does not rate gains nothing;
 3. **rank**: every given book masked, then :func:`~readcrumbs.ranking.top_k_reader` (or
-   :func:`~readcrumbs.ranking.top_k_positive` over the books that score above zero), which
+   :func:`~readcrumbs.ranking.top_k_positive` over the books that score above zero, looked for
+   among the model's :meth:`~Recommender.reader_candidates` when it names them), which
    rank exactly as offline evaluation's :func:`~readcrumbs.ranking.top_k`; with
    ``one_per_series``, one book per series, the next volume the reader has not given, in the
    place of the series' best-ranked book;
@@ -22,6 +23,7 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -49,9 +51,11 @@ class ReaderInput:
     one_per_series: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
-    """One shown book (an index): its score and its reasons, as indices and genre keys."""
+class Ranked(NamedTuple):
+    """One shown book (an index): its score and its reasons, as indices and genre keys.
+
+    A named tuple: serving makes k of these per request, and a tuple is built in C.
+    """
 
     book: int
     score: float
@@ -64,6 +68,9 @@ def reader_books(reader: ReaderInput) -> tuple[np.ndarray, np.ndarray, bool]:
 
     Returns (n,) int64 book indices, (n,) float32 signals and a bool.
     """
+    if not len(reader.disliked):  # most readers: favourites only
+        books = sorted(set(reader.favourites.tolist()))
+        return np.array(books, dtype=np.int64), np.full(len(books), FAVOURITE, dtype=np.float32), bool(books)
     # Python sets: a reader gives a handful of books, where np.unique costs tens of µs.
     disliked = set(reader.disliked.tolist())
     books = sorted(disliked.union(reader.favourites.tolist()))
@@ -91,7 +98,9 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
         shown = _one_per_series(scores, books, signal, facts, k)
     else:
         scores[books] = -np.inf
-        best = top_k_positive(scores, k)
+        # The starter list scores every book of the genres; a model may narrow the rest.
+        candidates = model.reader_candidates(books) if has_favourites or match is None else None
+        best = top_k_positive(scores, k, candidates)
         shown = best if best is not None else top_k_reader(scores, books, k)
     shares = model.explain_reader(books, signal, shown) if has_favourites else None
     because = reasons(shares, books, signal) if shares is not None else [[] for _ in range(len(shown))]

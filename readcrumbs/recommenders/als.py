@@ -121,6 +121,9 @@ class ALS:
         scores: np.ndarray = self.item_factors @ self.fold_in_reader(books, signal)
         return scores
 
+    def reader_candidates(self, books: np.ndarray) -> None:
+        return None  # factors reach every book
+
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         # Y u = Σ_i w_i (Y A⁻¹ y_i): book i's term in shown book j's score is w_i · (W_u[i] · y_j).
         if len(books) == 0:

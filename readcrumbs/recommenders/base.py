@@ -74,6 +74,15 @@ class Recommender(Protocol):
         """
         ...
 
+    def reader_candidates(self, books: np.ndarray) -> np.ndarray | None:
+        """The only books that can score above zero for a reader of ``books``, or None for any book.
+
+        ``books`` as in :meth:`score_reader`. Returns (m,) int64 book indices, ascending and
+        unique, a superset of the books :meth:`score_reader` scores above zero whatever the
+        signals; serving ranks among these instead of scanning every book.
+        """
+        ...
+
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         """Each input book's share of each shown book's score.
 

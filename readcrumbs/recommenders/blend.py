@@ -185,6 +185,14 @@ class Blend:
         self._last_factors = (reader_key(books, signal), factors)
         return scores
 
+    def reader_candidates(self, books: np.ndarray) -> np.ndarray | None:
+        # Unknown here which regime the signals pick: the union over every part, or None if one
+        # part reaches every book (a sum of parts is zero where each part is).
+        reached = [part.reader_candidates(books) for part in self.parts]
+        if any(part is None for part in reached):
+            return None
+        return np.unique(np.concatenate([part for part in reached if part is not None]))
+
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         # Each part's terms, on the scale at which that part's scores were blended for this reader.
         key, factors = self._last_factors

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
+from readcrumbs.recommenders.base import FAVOURITE
+
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
@@ -61,6 +63,8 @@ class ItemWeights:
         self.indices = np.ascontiguousarray(indices, dtype=np.int32)
         self.data = np.ascontiguousarray(data, dtype=np.float32)
         self.n_books = len(self.indptr) - 1
+        # The row starts as Python ints: slicing with them skips a numpy scalar per bound.
+        self._starts: list[int] = self.indptr.tolist()
 
     @classmethod
     def from_csr(cls, matrix: sp.csr_matrix) -> ItemWeights:
@@ -80,22 +84,45 @@ class ItemWeights:
         product adds a CSR row's entries, so the sums are bit-for-bit the batch path's.
         """
         scores = np.zeros(self.n_books, dtype=np.float32)
+        starts, indices, data = self._starts, self.indices, self.data
         for book, weight in zip(books.tolist(), signal.tolist(), strict=True):
-            start, stop = self.indptr[book], self.indptr[book + 1]
+            start, stop = starts[book], starts[book + 1]
             # A row's column indices are unique, so the fancy-indexed += adds each weight once.
-            scores[self.indices[start:stop]] += np.float32(weight) * self.data[start:stop]
+            # A favourite's weight is 1: its row is added as it is (x · 1 == x in float32).
+            if weight == FAVOURITE:
+                scores[indices[start:stop]] += data[start:stop]
+            else:
+                scores[indices[start:stop]] += np.float32(weight) * data[start:stop]
         return scores
+
+    def reader_candidates(self, books: np.ndarray) -> np.ndarray:
+        """The books the rows of ``books`` reach: (m,) int64, ascending and unique.
+
+        No other book's score can be anything but zero.
+        """
+        starts, indices = self._starts, self.indices
+        rows = [indices[starts[book] : starts[book + 1]] for book in books.tolist()]
+        if len(rows) == 1:
+            return rows[0].astype(np.int64)  # a row's indices are ascending and unique already
+        if not rows:
+            return np.zeros(0, dtype=np.int64)
+        reached = np.sort(np.concatenate(rows))
+        first = np.empty(len(reached), dtype=bool)  # each index's first place in the sorted run
+        first[:1] = True
+        np.not_equal(reached[1:], reached[:-1], out=first[1:])
+        return reached[first].astype(np.int64)
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         """signal[i] · W[books[i], shown[j]] as (len(shown), len(books)) float32: each term of a score."""
         # Each book's row is scattered into a dense scratch row, read at the shown books, and
         # cleared again: four numpy calls a book, where searching the sparse row took six.
+        starts, indices, data = self._starts, self.indices, self.data
         dense = np.zeros(self.n_books, dtype=np.float32)
         weights = np.empty((len(books), len(shown)), dtype=np.float32)
         for i, book in enumerate(books.tolist()):
-            start, stop = self.indptr[book], self.indptr[book + 1]
-            row = self.indices[start:stop]
-            dense[row] = self.data[start:stop]
+            start, stop = starts[book], starts[book + 1]
+            row = indices[start:stop]
+            dense[row] = data[start:stop]
             weights[i] = dense[shown]
             dense[row] = 0.0
         weights *= signal[:, None]
@@ -140,6 +167,9 @@ class ItemWeightsModel:
 
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
         return self.item_weights.score_reader(books, signal)
+
+    def reader_candidates(self, books: np.ndarray) -> np.ndarray | None:
+        return self.item_weights.reader_candidates(books)
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         return self.item_weights.explain_reader(books, signal, shown)

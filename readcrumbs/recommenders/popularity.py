@@ -35,6 +35,9 @@ class Popularity:
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
         return self.likes_per_book.copy()
 
+    def reader_candidates(self, books: np.ndarray) -> None:
+        return None  # every book liked at least once scores above zero
+
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         return np.zeros((len(shown), len(books)), dtype=np.float32)
 

@@ -106,11 +106,14 @@ def test_top_k_positive_ranks_as_the_full_ranking_when_k_books_score_above_zero(
         scores[given] = -np.inf
         k = int(rng.integers(1, 15))
         shortcut = top_k_positive(scores.copy(), k)
+        # The touched books (ascending, a superset of those above zero) as a model's candidates.
+        among = top_k_positive(scores.copy(), k, np.sort(touched).astype(np.int64))
         if (scores > 0).sum() >= k:
-            assert shortcut is not None
+            assert shortcut is not None and among is not None
             np.testing.assert_array_equal(shortcut, top_k_reader(scores.copy(), np.sort(given), k))
+            np.testing.assert_array_equal(among, shortcut)
         else:
-            assert shortcut is None
+            assert shortcut is None and among is None
 
 
 def test_favourites_matrix_carries_each_books_signal() -> None:

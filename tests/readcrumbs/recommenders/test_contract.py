@@ -169,3 +169,30 @@ def test_unknown_types_and_parameters_are_config_errors() -> None:
         create_model("ease", {"depth": 3})
     with pytest.raises(ConfigError, match="unknown model type"):
         load_model("svd", b"", {})
+
+
+@pytest.mark.parametrize("model_type", sorted(MODEL_TYPES))
+def test_reader_candidates_hold_every_book_that_scores_above_zero(model_type: str) -> None:
+    # Serving ranks among a model's candidates only (readcrumbs/recommend.py): one left out
+    # would be a book the batch path shows and serving never could.
+    model = fitted(model_type)
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        books = np.sort(rng.choice(N_BOOKS, size=int(rng.integers(1, 6)), replace=False)).astype(np.int64)
+        signal = rng.choice(np.array([1.0, -1.0], dtype=np.float32), size=len(books))
+        candidates = model.reader_candidates(books)
+        if candidates is None:
+            continue
+        assert candidates.dtype == np.int64
+        assert (np.diff(candidates) > 0).all()  # ascending, each once
+        above_zero = np.flatnonzero(model.score_reader(books, signal) > 0)
+        assert np.isin(above_zero, candidates).all()
+
+
+def test_item_weight_models_name_their_candidates_and_factor_models_do_not() -> None:
+    books = np.array([0, 2], dtype=np.int64)
+    for model_type in ("ease", "itemknn", "edlae", "rp3beta", "blend"):  # the blend's parts are item-item
+        candidates = fitted(model_type).reader_candidates(books)
+        assert candidates is not None and 0 < len(candidates) < N_BOOKS
+    for model_type in ("als", "popularity"):
+        assert fitted(model_type).reader_candidates(books) is None
