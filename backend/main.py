@@ -70,7 +70,8 @@ def create_app(
         docs_url=None,  # our own /docs: Swagger UI from the package, not a CDN (api/routes/docs.py)
         redoc_url=None,
     )
-    for module in (health, predict, feedback, random, books, genres, metrics, admin):
+    # /predict first: the router tries routes in order, and it takes most of the traffic.
+    for module in (predict, health, feedback, random, books, genres, metrics, admin):
         app.include_router(module.router)
     mount_docs(app)
     install_error_handlers(app)

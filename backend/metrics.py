@@ -7,6 +7,7 @@ build many apps in one process and lets each app's ``/metrics`` show only its ow
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -38,6 +39,7 @@ class Metrics:
             ["model_version"],
             registry=self.registry,
         )
+        self._prediction_series: dict[str, Any] = {}  # model_version → its labelled series
         self.unknown_items = Counter(
             "readcrumbs_prediction_unknown_items",
             "Items of /predict requests that matched no book.",
@@ -107,6 +109,17 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+
+    def count_prediction(self, model_version: str) -> None:
+        """One more prediction served by ``model_version``.
+
+        The labelled series is looked up once per version: ``labels()`` costs microseconds a call.
+        """
+        series = self._prediction_series.get(model_version)
+        if series is None:
+            series = self.predictions.labels(model_version=model_version)
+            self._prediction_series[model_version] = series
+        series.inc()
 
     def watch_queue(self, depth: Callable[[], float], held: Callable[[], float]) -> None:
         """Read the event queue depth and the held records from these at every scrape."""

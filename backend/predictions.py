@@ -2,16 +2,18 @@
 
 Scoring is :meth:`readcrumbs.model_bundle.ModelBundle.recommend` (one reader's scores, ranked
 exactly as offline evaluation's :func:`~readcrumbs.ranking.top_k`), so what the API returns is
-what was evaluated.
+what was evaluated. The answer is laid out as plain dicts (:mod:`backend.answers`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from backend.answers import answer, recommended_book, resolved_item
 from backend.errors import NoFavourites, NothingResolved
-from backend.schemas import PredictRequest, PredictResponse, RecommendedBook, ResolvedItem
+from backend.schemas import PredictRequest
 from backend.serving import ServingState
 from readcrumbs.catalogue import Resolution
 from readcrumbs.events.records import PredictionRecord, new_id, utc_now_iso
@@ -36,9 +38,9 @@ class Resolved:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The answer to send and the record to log."""
+    """The answer to send (a PredictResponse as a dict, :mod:`backend.answers`) and the record to log."""
 
-    response: PredictResponse
+    answer: dict[str, Any]
     record: PredictionRecord
 
 
@@ -75,41 +77,20 @@ def predict(state: ServingState, request: PredictRequest, resolved: Resolved | N
         genres=genres,
         one_per_series=request.one_per_series,
     )
-    books = []
-    for recommendation in recommendations:
-        book = catalogue.book(recommendation.book_id)
-        books.append(
-            RecommendedBook(
-                book_id=book.book_id,
-                title=book.title,
-                authors=book.authors,
-                year=book.year,
-                image_url=book.image_url,
-                score=recommendation.score,
-                because=[catalogue.book(reason).title for reason in recommendation.because],
-                because_genres=recommendation.because_genres,
-            )
+    cards = state.cards
+    books = [
+        recommended_book(
+            cards[recommendation.book_id],
+            recommendation.score,
+            [cards[reason]["title"] for reason in recommendation.because],
+            recommendation.because_genres,
         )
+        for recommendation in recommendations
+    ]
     request_id = new_id()
-    titles = [book.title for book in books]
     unknown = [*resolution.unknown, *disliked.unknown]
-    response = PredictResponse(
-        recs=titles,
-        books=books,
-        request_id=request_id,
-        model_version=state.version,
-        resolved=[
-            ResolvedItem(
-                item=match.item,
-                book_id=match.book.book_id,
-                title=match.book.title,
-                match=match.kind.value,
-                confidence=match.confidence,
-                alternatives=[book.book_id for book in match.alternatives],
-            )
-            for match in resolution.matches
-        ],
-        unknown=unknown,
+    answered = answer(
+        books, request_id, state.version, [resolved_item(match) for match in resolution.matches], unknown
     )
     record = PredictionRecord(
         request_id=request_id,
@@ -117,15 +98,15 @@ def predict(state: ServingState, request: PredictRequest, resolved: Resolved | N
         userid=request.userid,
         items=[str(item) for item in request.items],
         item_ids=favourite_ids,
-        prediction=titles,
-        prediction_ids=[book.book_id for book in books],
-        scores=[book.score for book in books],
+        prediction=answered["recs"],
+        prediction_ids=[recommendation.book_id for recommendation in recommendations],
+        scores=[recommendation.score for recommendation in recommendations],
         latency_ms=(time.perf_counter() - started) * 1000.0,
         model_version=state.version,
         unknown=[str(item) for item in unknown],
         k=request.k,
     )
-    return Prediction(response, record)
+    return Prediction(answered, record)
 
 
 def suggestions_for(state: ServingState, resolution: Resolution) -> list[str]:

@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from backend.answers import Card, book_cards
 from backend.metrics import Metrics
 from backend.model_cache import ModelCache
 from backend.server_process import settle_heap
@@ -45,7 +47,8 @@ class ModelSource(StrEnum):
 
 @dataclass(frozen=True)
 class ServingState:
-    """One loaded model version and the catalogue index built from its own catalogue.
+    """One loaded model version, the catalogue index built from its own catalogue, and each book's
+    card for answers (:func:`backend.answers.book_cards`).
 
     ``source`` is where its files came from: the registry, or the local cache of the last good
     version while the registry could not be reached.
@@ -53,6 +56,7 @@ class ServingState:
 
     bundle: ModelBundle
     catalogue: Catalogue
+    cards: Mapping[int, Card]
     loaded_at: str
     source: ModelSource = ModelSource.REGISTRY
 
@@ -130,7 +134,7 @@ class ModelHolder:
     def _index(self, manifest: Manifest, files: dict[str, bytes], source: ModelSource) -> ServingState:
         bundle = bundle_from_files(manifest, files)
         catalogue = Catalogue.from_columns(bundle.columns, self.fuzzy_threshold)
-        return ServingState(bundle, catalogue, utc_now_iso(), source)
+        return ServingState(bundle, catalogue, book_cards(catalogue), utc_now_iso(), source)
 
     def load_cached(self) -> Reload:
         """Serve the locally cached last good version (the registry cannot be reached).

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from backend.errors import EMPTY_ITEMS_DETAIL
 from backend.main import create_app
-from backend.schemas import PredictResponse
+from backend.schemas import PredictRequest, PredictResponse
 from readcrumbs.blobs.local import FolderBlobStore
 from readcrumbs.registry import Registry
 from tests.backend.tiny import BOOKS, predict_payload, register_version
@@ -68,6 +71,9 @@ def test_every_answer_validates_against_its_own_schema(client, payload):
     assert response.status_code == 200, response.text
     answer = PredictResponse.model_validate_json(response.content, strict=True)
     assert answer.model_dump(mode="json") == response.json()
+    # Byte for byte what the schema itself writes: the answer's dicts (backend/answers.py) miss
+    # no field, reorder none and format no value otherwise.
+    assert answer.model_dump_json().encode() == response.content
 
 
 def test_input_books_are_never_recommended(client):
@@ -130,6 +136,26 @@ def test_schema_errors_are_422(client, body):
     response = client.post("/predict", json=body)
     assert response.status_code == 422
     assert "Traceback" not in response.text
+    # FastAPI's own answer (the direct route hands a body that fails validation back to it).
+    assert all(error["loc"][0] == "body" for error in response.json()["detail"])
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON"])
+def test_json_content_types_take_the_direct_route(client, content_type):
+    body = b'{"items": ["The Hobbit"], "userid": "u", "k": 3}'
+    response = client.post("/predict", content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["books"]) == 3
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_other_content_types_get_fastapis_answer(client, content_type):
+    # A JSON body under another media type is FastAPI's to judge (it refuses it: strict content type).
+    body = b'{"items": ["The Hobbit"], "userid": "u", "k": 3}'
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/predict", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "body"
 
 
 def test_not_json_is_422(client):
@@ -259,3 +285,44 @@ def test_the_openapi_schema_describes_the_new_fields(client):
     assert "30 %" in book["because"]["description"] and book["because_genres"]["description"]
     assert "items" in schemas["PredictRequest"]["required"]
     assert "genres" not in schemas["PredictRequest"].get("required", [])
+
+
+# Bodies where JSON parsers and validation modes could part ways.
+TRICKY_BODIES = [
+    b'{"items": ["Emma"], "userid": "u"}',
+    b'{"items": ["Emma"], "userid": "u", "userid": "v"}',  # a repeated key: the last one counts
+    b'{"items": ["\\ud800"], "userid": "u"}',  # a lone surrogate
+    b'{"items": ["caf\\u00e9", "\\u00e9"], "userid": "\\u00fc"}',
+    b'{"items": [123456789012345678901234567890], "userid": "u"}',
+    b'{"items": [7, "7", -1, 0], "userid": "u"}',
+    b'{"items": [7.0], "userid": "u"}',
+    b'{"items": [1e3], "userid": "u"}',
+    b'{"items": ["Emma"], "userid": "u", "k": 5.0}',
+    b'{"items": ["Emma"], "userid": "u", "k": true}',
+    b'{"items": ["Emma"], "userid": "u", "k": NaN}',
+    b'{"items": ["Emma"], "userid": "u", "k": Infinity}',
+    b'{"items": ["Emma"], "userid": "u", "one_per_series": 1}',
+    b'{"items": ["Emma"], "userid": "u", "one_per_series": "true"}',
+    b'{"items": ["Emma"], "userid": "u", "genres": null}',
+    b'{"items": ["Emma"], "userid": "u", "disliked": [null]}',
+    b'{"items": ["Emma"], "userid": 5}',
+    b'{"items": ["Emma"], "userid": "u", "extra": {"deep": [1, 2, {"x": null}]}}',
+    b'{"items": ["Emma"], "userid": "u"} trailing',
+    b'[{"items": ["Emma"], "userid": "u"}]',
+    b'"just a string"',
+    b"",
+    b"\xff\xfe{}",
+    b'{"items": ["Emma"], "userid": "u"}\n',
+    b' \t{"items": ["Emma"], "userid": "u"}',
+]
+
+
+@pytest.mark.parametrize("body", TRICKY_BODIES)
+def test_the_direct_route_accepts_only_what_fastapi_accepts_and_reads_it_alike(body):
+    # The direct route answers a body model_validate_json accepts; FastAPI would have parsed it
+    # with json.loads and validated the result. Where the first accepts, both must agree.
+    try:
+        direct = PredictRequest.model_validate_json(body)
+    except ValidationError:
+        return  # FastAPI's own handler answers it
+    assert PredictRequest.model_validate(json.loads(body)) == direct
