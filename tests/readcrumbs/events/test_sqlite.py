@@ -135,6 +135,38 @@ def test_list_fields_are_stored_as_json_text(sqlite_store: SqliteEventStore, db_
     assert unknown == "[]" and ts == record.ts
 
 
+def test_a_batch_is_stored_as_each_field_always_was(sqlite_store: SqliteEventStore, db_path: Path) -> None:
+    # One statement reads the batch out of a JSON array (sqlite.py): the list columns must hold the
+    # text the row-by-row writes held, and the scalars their SQL types, for every reader of old files.
+    titles = ['He said "Hi"', "C:\\dir", "tab\tand\x01", "Café", "🐉", "\u2028"]
+    scores = [0.1 + 0.2, 1e-7, 5e-324, 123456.789, -0.0, 1.7976931348623157e308]
+    records = [
+        make_prediction(1, items=titles, unknown=[], prediction=titles, scores=scores, latency_ms=0.1 + 0.2),
+        make_prediction(2, shadow_version="7", shadow_prediction_ids=[3, 2**62], shadow_scores=[2.5]),
+    ]
+    sqlite_store.write_predictions(records)
+    with sqlite3.connect(db_path) as other:
+        rows = other.execute(
+            "SELECT items, prediction, scores, latency_ms, typeof(latency_ms), typeof(k), k, shadow_version, "
+            "typeof(shadow_version), shadow_prediction_ids FROM predictions ORDER BY request_id"
+        ).fetchall()
+    expected_titles = '["He said \\"Hi\\"","C:\\\\dir","tab\\tand\\u0001","Café","🐉","\u2028"]'
+    assert rows[0][:3] == (expected_titles, expected_titles, "[" + ",".join(map(repr, scores)) + "]")
+    assert rows[0][3:8] == (0.1 + 0.2, "real", "integer", records[0].k, None)
+    assert rows[1][7:] == ("7", "text", f"[3,{2**62}]")
+    assert sqlite_store.predictions() == records
+
+
+@pytest.mark.parametrize("bad", [{"scores": [float("nan")]}, {"k": "ten"}, {"item_ids": ["7"]}])
+def test_a_malformed_record_refuses_its_whole_batch_before_writing(
+    sqlite_store: SqliteEventStore, bad: dict[str, object]
+) -> None:
+    # ValueError/TypeError, nothing written: the event writer then retries one by one (event_writer.py).
+    with pytest.raises((ValueError, TypeError)):
+        sqlite_store.write_predictions([make_prediction(1), make_prediction(2, **bad), make_prediction(3)])
+    assert sqlite_store.predictions() == []
+
+
 def test_scalar_frames_are_read_from_the_covering_index(
     sqlite_store: SqliteEventStore, db_path: Path
 ) -> None:
