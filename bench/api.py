@@ -9,15 +9,16 @@ In one run it:
    included) and the whole ``/predict`` work without HTTP (resolution + scoring + answer + record);
 3. starts ``python -m backend`` on 127.0.0.1 with a temporary SQLite event store, timing the cold
    start to the first 200 from ``/ready``;
-4. starts the two bare servers of :mod:`bench.baselines` beside it, with the same request schema
+4. starts the bare servers of :mod:`bench.baselines` beside it, with the same request schema
    and the same :func:`backend.__main__.serve` options: **canned** (async, a fixed answer of the
-   real shape: the reference /predict is judged against) and **bare + scoring** (the same model
-   behind a plain title dict: a diagnostic); the first requests' recommendations of /predict and
-   bare + scoring are checked to be equal;
-5. drives the three servers with the same load (:mod:`bench.http_client`): wrk when installed
+   real shape: the reference /predict is judged against), **canned, direct route** (the same
+   answer behind the route /predict takes, which skips FastAPI's dependency solving: a
+   diagnostic) and **bare + scoring** (the same model behind a plain title dict: a diagnostic);
+   the first requests' recommendations of /predict and bare + scoring are checked to be equal;
+5. drives the servers with the same load (:mod:`bench.http_client`): wrk when installed
    (else the asyncio client), ``--concurrency`` keep-alive connections posting the same bodies,
    ``--duration`` seconds per server in ``--rounds`` slices taken in turn, so other work on a
-   shared machine weighs on all three alike. It then reads the backend's RSS, sends SIGTERM and
+   shared machine weighs on all of them alike. It then reads the backend's RSS, sends SIGTERM and
    counts the logged predictions in SQLite;
 6. with ``--workers N`` (2 by default), also serves /predict with N worker processes on one port
    (its own event store), driven in turn with the others: throughput, p99 and RSS per worker
@@ -61,7 +62,7 @@ from backend.predictions import predict  # noqa: E402
 from backend.schemas import PredictRequest  # noqa: E402
 from backend.serving import ModelHolder  # noqa: E402
 from backend.settings import get_settings  # noqa: E402
-from bench.baselines import canned_app, serve_bare_scoring  # noqa: E402
+from bench.baselines import canned_app, canned_direct_app, serve_bare_scoring  # noqa: E402
 from bench.http_client import (  # noqa: E402
     HOST,
     drive_interleaved,
@@ -186,7 +187,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 servers, [*bench, "--serve-bare-scoring", "--model-version", str(version)], env
             )
             canned_port, _, _ = start_server(servers, [*bench, "--serve-canned"], env)
-            ports = {"predict": port, "bare_scoring": scoring_port, "canned": canned_port}
+            direct_port, _, _ = start_server(servers, [*bench, "--serve-canned-direct"], env)
+            ports = {
+                "predict": port,
+                "bare_scoring": scoring_port,
+                "canned": canned_port,
+                "canned_direct": direct_port,
+            }
             if args.workers > 1:  # its own event store, so its records are counted apart
                 workers_env = {
                     **env,
@@ -238,6 +245,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "predict_to_canned": throughput / results["canned"]["throughput_rps"],
         "p99_predict_to_canned": results["predict"]["p99_ms"] / results["canned"]["p99_ms"],
         "predict_to_bare_scoring": throughput / results["bare_scoring"]["throughput_rps"],
+        "predict_to_canned_direct": throughput / results["canned_direct"]["throughput_rps"],
     }
     if "predict_workers" in results:
         results["ratios"]["workers_to_one"] = results["predict_workers"]["throughput_rps"] / throughput
@@ -286,6 +294,7 @@ ENDPOINTS = (
     ("/predict", "predict"),
     ("bare + scoring", "bare_scoring"),
     ("canned", "canned"),
+    ("canned, direct", "canned_direct"),
 )
 
 
@@ -324,6 +333,8 @@ def report(results: dict[str, Any]) -> str:
         "(target >= 0.50, goal 0.60: /predict against the framework's floor, same shapes)",
         f"p99 ratio        /predict : canned         = {ratios['p99_predict_to_canned']:.2f}   "
         "(target <= 2.0)",
+        f"throughput ratio /predict : canned, direct = {ratios['predict_to_canned_direct']:.2f}   "
+        "(diagnostic: against the floor of /predict's own route, no dependency solving)",
         f"throughput ratio /predict : bare + scoring = {ratios['predict_to_bare_scoring']:.2f}   "
         "(diagnostic: the cost of resolution, logging, metrics, middleware, limits)",
         f"same recommendations from /predict and bare + scoring: {same['equal']} of {same['checked']} "
@@ -387,12 +398,16 @@ def main(argv: list[str] | None = None) -> int:
         "--first-port", type=int, default=0, help="servers' ports from here (default: any free)"
     )
     parser.add_argument("--serve-canned", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-canned-direct", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare-scoring", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model-version", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=8001, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_canned:
         serve(canned_app(), HOST, args.port)
+        return 0
+    if args.serve_canned_direct:
+        serve(canned_direct_app(), HOST, args.port)
         return 0
     if args.serve_bare_scoring:
         if args.model_version is None:

@@ -1,7 +1,10 @@
-"""The two bare ``POST /predict`` servers /predict is measured against, on the same server stack.
+"""The bare ``POST /predict`` servers /predict is measured against, on the same server stack.
 
 * **canned** (the reference): the real request schema, async, and a fixed answer of the real
   shape: the framework's floor (parsing, validation, serialisation, uvicorn), no model work;
+* **canned, direct route** (a diagnostic): the same fixed answer behind
+  :class:`~backend.api.direct_route.DirectJsonRoute`, the route /predict takes, which skips
+  FastAPI's dependency solving: the floor of /predict's own route;
 * **bare + scoring** (a diagnostic): the same model version's ``recommend`` behind a plain
   title dict, without ReadCrumbs' other layers.
 """
@@ -10,11 +13,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 
 from backend.__main__ import serve
+from backend.api.direct_route import JSON, DirectJsonRoute
 from backend.schemas import PredictRequest, PredictResponse, RecommendedBook, ResolvedItem
 from backend.settings import get_settings
 from bench.servers import HOST
@@ -22,11 +27,9 @@ from readcrumbs.model_bundle import ModelBundle, load_bundle
 from readcrumbs.registry import open_registry
 
 
-def canned_app() -> FastAPI:
-    """``POST /predict`` with the real request schema and a canned answer of the real shape: the
-    framework's floor (parsing, validation, serialisation, uvicorn), no model work."""
-    app = FastAPI()
-    canned = PredictResponse(
+def canned_answer() -> PredictResponse:
+    """A fixed answer of the real shape: 10 books with two reasons each."""
+    return PredictResponse(
         recs=[f"Book {i}" for i in range(10)],
         books=[
             RecommendedBook(
@@ -46,10 +49,41 @@ def canned_app() -> FastAPI:
         unknown=[],
     )
 
+
+def canned_app() -> FastAPI:
+    """``POST /predict`` with the real request schema and a canned answer of the real shape: the
+    framework's floor (parsing, validation, serialisation, uvicorn), no model work."""
+    app = FastAPI()
+    canned = canned_answer()
+
     @app.post("/predict")
     async def predict_canned(body: PredictRequest) -> Response:  # async, like the real route
         return Response(canned.model_dump_json(), media_type="application/json")
 
+    add_ready(app)
+    return app
+
+
+class CannedRoute(DirectJsonRoute):
+    """The direct route with the canned answer, serialised per request as the canned endpoint does."""
+
+    body_model = PredictRequest
+    canned = canned_answer()
+
+    async def direct(self, body: Any, request: Request) -> Response:
+        return Response(self.canned.model_dump_json(), media_type=JSON)
+
+
+def canned_direct_app() -> FastAPI:
+    """:func:`canned_app` behind the route /predict takes (no dependency solving per request)."""
+    app = FastAPI()
+    router = APIRouter(route_class=CannedRoute)
+
+    @router.post("/predict")
+    async def predict_canned(body: PredictRequest) -> Response:  # what a failing body reaches
+        return Response(CannedRoute.canned.model_dump_json(), media_type=JSON)
+
+    app.include_router(router)
     add_ready(app)
     return app
 

@@ -19,7 +19,7 @@ import bench.http_client as http_client
 from backend.main import create_app
 from backend.schemas import PredictResponse
 from bench.api import answered_book_ids, fav3_recall_through_api, main, report, unlogged, worker_pids
-from bench.baselines import bare_scoring_app, canned_app, title_index
+from bench.baselines import bare_scoring_app, canned_app, canned_direct_app, title_index
 from bench.http_client import HOST, WrkTally
 from bench.models import ModelSource, production_version
 from bench.servers import free_port, running, server_env, use_ports, wait_for
@@ -93,13 +93,21 @@ def bundle_of(registry: Registry, version: int) -> ModelBundle:
     return load_bundle(registry, MODEL_NAME, version)
 
 
-def test_the_canned_endpoint_has_the_real_request_and_answer_shapes():
-    with TestClient(canned_app()) as client:
+@pytest.mark.parametrize("app", [canned_app, canned_direct_app])
+def test_the_canned_endpoints_have_the_real_request_and_answer_shapes(app):
+    with TestClient(app()) as client:
         answer = client.post("/predict", json={"items": ["Emma"], "userid": "u"})
         assert answer.status_code == 200
         assert PredictResponse.model_validate(answer.json()).recs
-        assert client.post("/predict", json={"items": ["Emma"], "userid": ""}).status_code == 422
+        refused = client.post("/predict", json={"items": ["Emma"], "userid": ""})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][0] == "body"
         assert client.get("/ready").status_code == 200
+
+
+def test_both_canned_endpoints_answer_the_same_bytes():
+    body = {"items": ["Emma", 7], "userid": "u", "k": 3}
+    with TestClient(canned_app()) as plain, TestClient(canned_direct_app()) as direct:
+        assert plain.post("/predict", json=body).content == direct.post("/predict", json=body).content
 
 
 def test_a_shared_title_names_its_most_popular_book_as_the_catalogue_does():
@@ -216,7 +224,13 @@ def test_report_names_every_figure():
         "predict": row,
         "bare_scoring": {**row, "throughput_rps": 12.5},
         "canned": {**row, "throughput_rps": 40.0},
-        "ratios": {"predict_to_bare_scoring": 0.8, "predict_to_canned": 0.25, "p99_predict_to_canned": 1.5},
+        "canned_direct": {**row, "throughput_rps": 50.0},
+        "ratios": {
+            "predict_to_bare_scoring": 0.8,
+            "predict_to_canned": 0.25,
+            "p99_predict_to_canned": 1.5,
+            "predict_to_canned_direct": 0.2,
+        },
         "same_answers": {"checked": 20, "equal": 19},
         "cold_start_s": 1.5,
         "memory": {"rss_mib": 200.0, "peak_rss_mib": 210.0},
@@ -228,6 +242,7 @@ def test_report_names_every_figure():
         "v3",
         "5 slices each",
         "bare + scoring = 0.80   (diagnostic",
+        "canned, direct = 0.20   (diagnostic",
         "canned         = 0.25   (target >= 0.50, goal 0.60",
         "p99 ratio        /predict : canned         = 1.50   (target <= 2.0)",
         "19 of 20",
@@ -238,8 +253,8 @@ def test_report_names_every_figure():
         "skipped (synthetic model)",
     ):
         assert phrase in text
-    rows = {line.split()[0] for line in text.splitlines()[4:7]}
-    assert rows == {"/predict", "bare", "canned"}
+    rows = [line.split()[0] for line in text.splitlines()[4:8]]
+    assert rows == ["/predict", "bare", "canned", "canned,"]
 
 
 def test_unlogged_counts_answers_missing_from_the_store():
@@ -262,10 +277,12 @@ def test_the_report_puts_several_workers_beside_one():
         "predict_workers": {**row, "throughput_rps": 15.0, "p99_ms": 3.5},
         "bare_scoring": row,
         "canned": row,
+        "canned_direct": row,
         "ratios": {
             "predict_to_bare_scoring": 1.0,
             "predict_to_canned": 1.0,
             "p99_predict_to_canned": 1.0,
+            "predict_to_canned_direct": 1.0,
             "workers_to_one": 1.5,
         },
         "same_answers": {"checked": 20, "equal": 20},

@@ -1,55 +1,35 @@
 """Recommendations.
 
-``POST /predict`` is served by :class:`PredictRoute`: a body that is well-formed JSON for
-:class:`PredictRequest` goes straight to :func:`predict_books`, skipping FastAPI's per-request
-dependency solving (about a fifth of the framework's work per request, bench/api.py); every other
-body takes FastAPI's own handler, so errors (422 and its details) are exactly FastAPI's.
+``POST /predict`` takes the direct route (:mod:`backend.api.direct_route`): a body that is
+well-formed JSON for :class:`PredictRequest` goes straight to :func:`predict_books` with the
+arguments FastAPI would inject; any other body gets FastAPI's own handler and error answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
-from pydantic import ValidationError
 
 from backend.answers import answer_json
 from backend.api.deps import CpuDep, RuntimeDep
+from backend.api.direct_route import JSON, DirectJsonRoute
 from backend.arms import label_record, shadow_prediction
 from backend.offload import resolve_inline
 from backend.predictions import predict
 from backend.runtime import Runtime
 from backend.schemas import PredictRequest, PredictResponse
 
-JSON = "application/json"
 
+class PredictRoute(DirectJsonRoute):
+    """/predict's route: a validated body goes to :func:`predict_books` with the runtime and its pool."""
 
-class PredictRoute(APIRoute):
-    """FastAPI's route, with a direct path for a JSON body that validates as the endpoint's.
+    body_model = PredictRequest
 
-    The direct path calls the same endpoint with the arguments FastAPI would inject (the body,
-    the runtime and its CPU pool). A body that is not ``application/json`` or does not validate
-    goes to FastAPI's handler, which answers it as it always has.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        documented = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            content_type = request.headers.get("content-type", "")
-            if content_type.partition(";")[0].strip().lower() != JSON:
-                return await documented(request)
-            try:
-                body = PredictRequest.model_validate_json(await request.body())
-            except ValidationError:
-                return await documented(request)  # the body is cached: FastAPI reads it again
-            runtime: Runtime = request.app.state.runtime
-            assert runtime.cpu is not None  # the lifespan made it
-            return await predict_books(body, runtime, runtime.cpu)
-
-        return handler
+    async def direct(self, body: Any, request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        assert runtime.cpu is not None  # the lifespan made it
+        return await predict_books(body, runtime, runtime.cpu)
 
 
 router = APIRouter(tags=["predict"], route_class=PredictRoute)
