@@ -2,7 +2,7 @@
 
 :class:`~backend.schemas.PredictResponse` documents the answer (the OpenAPI schema). Building it
 as pydantic models validates every field of k :class:`~backend.schemas.RecommendedBook` on every
-request, a third of /predict's own work; the answer's values are ours and already of the right
+request, about a quarter of /predict's own work; the answer's values are ours and already of the right
 types, so the hot path lays the same fields out as dicts and lets pydantic-core serialise them
 (:func:`answer_json`), the same encoder the models use. Each book's fixed fields are its *card*,
 made once per model version (:func:`book_cards`). ``tests/backend/test_answers.py`` checks that

@@ -1,8 +1,8 @@
 """A route that answers a well-formed JSON body without FastAPI's per-request dependency solving.
 
 FastAPI's handler reads the body, decodes it with ``json.loads``, validates the result, solves the
-endpoint's dependencies and then calls it: about 35 µs a request before the endpoint runs
-(``bench/api.py`` prices it with a canned answer behind either handler). :class:`DirectJsonRoute`
+endpoint's dependencies and then calls it: about a fifth of a bare endpoint's time a request
+(``bench/api.py`` serves a canned answer behind either handler). :class:`DirectJsonRoute`
 validates the raw bytes with pydantic-core in one call and hands the model to :meth:`direct`;
 a body that is not ``application/json``, or does not validate, goes to FastAPI's own handler,
 so every error answer (422 and its details) is exactly FastAPI's. The route's endpoint stays

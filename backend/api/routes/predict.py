@@ -60,7 +60,5 @@ async def predict_books(body: PredictRequest, runtime: RuntimeDep, cpu: CpuDep) 
         shadow = shadow_prediction(route.shadow, body)
     await runtime.writer.submit_async(label_record(prediction.record, route.arm, shadow))
     runtime.metrics.count_prediction(state.version)
-    answer = prediction.answer
-    answer["arm"] = route.response_arm
     # The schema above is for the OpenAPI document; the answer is its fields as dicts (backend/answers.py).
-    return Response(answer_json(answer), media_type=JSON)
+    return Response(answer_json({**prediction.answer, "arm": route.response_arm}), media_type=JSON)
