@@ -62,7 +62,8 @@ def regime_blends(blend: Blend) -> tuple[Blend, Blend]:
 
     def regime(weights: np.ndarray) -> Blend:
         kept = [(part, float(weight)) for part, weight in zip(blend.parts, weights, strict=True) if weight]
-        return Blend.from_parts([part for part, _ in kept], [weight for _, weight in kept], blend.n_books)
+        parts, part_weights = [part for part, _ in kept], [weight for _, weight in kept]
+        return Blend.from_parts(parts, part_weights, blend.n_books, blend.within_reach)
 
     return regime(blend.weights), regime(blend.long_weights)
 

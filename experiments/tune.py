@@ -180,9 +180,11 @@ def tune_blend(
     weights: Sequence[float],
     *,
     validation_users: int = DEFAULT_VALIDATION_USERS,
+    within_reach: bool = False,
 ) -> list[Trial]:
     """Blend weights on the validation split: every combination of ``weights`` for the parts
-    after the first (whose weight is 1, as only ratios matter). Each part is fitted once."""
+    after the first (whose weight is 1, as only ratios matter). Each part is fitted once.
+    ``within_reach``: the blends' own (readcrumbs/recommenders/blend.py)."""
     if len(parts) < 2:
         raise ConfigError("a blend search needs at least two parts, e.g. --blend ease,als")
     split = validation_split(dataset, settings.seed, validation_users)
@@ -192,7 +194,7 @@ def tune_blend(
     trials: list[Trial] = []
     for combination in itertools.product(weights, repeat=len(parts) - 1):
         point = (1.0, *combination)
-        model = Blend.from_parts([model for model, _ in fitted], point, split.likes.shape[1])
+        model = Blend.from_parts([model for model, _ in fitted], point, split.likes.shape[1], within_reach)
         metrics = evaluate(model, split.evaluation)
         names = [f"{i}:{model_type}" for i, (model_type, _) in enumerate(parts)]
         trials.append(
@@ -204,7 +206,11 @@ def tune_blend(
 
 def blend_toml(trial: Trial) -> str:
     """A trial's ``[models.blend]`` table, as models.toml spells it."""
-    lines = ["[models.blend]", "parts = ["]
+    lines = [
+        "[models.blend]",
+        *(["within_reach = true"] if trial.params.get("within_reach") else []),
+        "parts = [",
+    ]
     for part in trial.params["parts"]:
         params = ", ".join(f"{k} = {json.dumps(v)}" for k, v in part["params"].items())
         head = f'model_type = "{part["model_type"]}", weight = {part["weight"]}'
@@ -295,6 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="W1,W2",
         help="weights tried for each part but the first",
     )
+    parser.add_argument(
+        "--within-reach",
+        action=argparse.BooleanOptionalAction,
+        help="blends rank only their item-item parts' books (default: [models.blend]'s within_reach)",
+    )
     return parser
 
 
@@ -364,6 +375,11 @@ def _main_blend(settings: Settings, config: ModelConfig, args: argparse.Namespac
         [(t, blend_part_params(config, t)) for t in part_types],
         weights,
         validation_users=args.validation_users,
+        within_reach=bool(
+            config.params.get("blend", {}).get("within_reach", False)
+            if args.within_reach is None
+            else args.within_reach
+        ),
     )
     names = [f"{i}:{t}" for i, t in enumerate(part_types)][1:]
     print(

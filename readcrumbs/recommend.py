@@ -99,7 +99,7 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
     else:
         scores[books] = -np.inf
         # The starter list scores every book of the genres; a model may narrow the rest.
-        candidates = model.reader_candidates(books) if has_favourites or match is None else None
+        candidates = model.reader_candidates(books, signal) if has_favourites or match is None else None
         best = top_k_positive(scores, k, candidates)
         shown = best if best is not None else top_k_reader(scores, books, k)
     shares = model.explain_reader(books, signal, shown) if has_favourites else None

@@ -73,7 +73,9 @@ class ALS:
         self._last_fold_in: tuple[bytes, np.ndarray, np.ndarray] = (b"", np.zeros((0, 0)), np.zeros(0))
         self.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)  # Y (n_books, n_factors)
         factors = self.item_factors.astype(np.float64)
-        gram = factors.T @ factors + self.params["regularization"] * np.eye(factors.shape[1])
+        # YᵀY, (n_factors, n_factors) float64: Σ_books (y·u)² = uᵀ(YᵀY)u, every book's square at once.
+        self._factor_gram = factors.T @ factors
+        gram = self._factor_gram + self.params["regularization"] * np.eye(factors.shape[1])
         # Y (YᵀY + λI)⁻¹, (n_books, n_factors) float64: what every fold-in needs (see fold_in_reader).
         self._solved_factors = np.linalg.solve(gram, factors.T).T.copy() if len(factors) else factors
 
@@ -121,7 +123,21 @@ class ALS:
         scores: np.ndarray = self.item_factors @ self.fold_in_reader(books, signal)
         return scores
 
-    def reader_candidates(self, books: np.ndarray) -> None:
+    def score_columns(self, books: np.ndarray, signal: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """The reader's scores of ``columns`` only: (len(columns),) float32, ``Y[columns] u``.
+
+        ``columns``: (m,) int64 book indices. Reads m books' factors instead of every book's:
+        a blend that ranks only its item-item parts' books needs no more (blend.py).
+        """
+        scores: np.ndarray = self.item_factors[columns] @ self.fold_in_reader(books, signal)
+        return scores
+
+    def score_square_sum(self, books: np.ndarray, signal: np.ndarray) -> float:
+        """Σ over every book of the reader's squared score, ``uᵀ(YᵀY)u``, without scoring every book."""
+        reader = self.fold_in_reader(books, signal).astype(np.float64)
+        return max(float(reader @ self._factor_gram @ reader), 0.0)
+
+    def reader_candidates(self, books: np.ndarray, signal: np.ndarray) -> None:
         return None  # factors reach every book
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:

@@ -74,12 +74,12 @@ class Recommender(Protocol):
         """
         ...
 
-    def reader_candidates(self, books: np.ndarray) -> np.ndarray | None:
-        """The only books that can score above zero for a reader of ``books``, or None for any book.
+    def reader_candidates(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray | None:
+        """The only books that can score above zero for this reader, or None for any book.
 
-        ``books`` as in :meth:`score_reader`. Returns (m,) int64 book indices, ascending and
-        unique, a superset of the books :meth:`score_reader` scores above zero whatever the
-        signals; serving ranks among these instead of scanning every book.
+        ``books``, ``signal`` as in :meth:`score_reader`. Returns (m,) int64 book indices,
+        ascending and unique, a superset of the books :meth:`score_reader` scores above zero;
+        serving ranks among these instead of scanning every book.
         """
         ...
 

@@ -17,18 +17,30 @@ with at least that many favourites (books with a positive signal) is scored with
 scored there at all. This is a *switching* hybrid of two weighted hybrids (Burke 2002, "Hybrid
 recommender systems: survey and experiments"), switched on the one thing every request shows.
 
+**Within reach** (optional). With ``within_reach`` true, only the books the reader's item-item
+parts reach (their :meth:`~readcrumbs.recommenders.base.Recommender.reader_candidates`: about
+750 books for 3 favourites) get the other parts' scores; every other book keeps the item-item
+parts' score, zero. A part that scores every book (ALS) then re-ranks the item-item parts'
+books: it reads 750 books' factors instead of 10,000, and each part's scale stays its root mean
+square over the whole catalogue (ALS's from ``YᵀY``, without scoring every book). On the
+validation split no book outside that reach was among any reader's 20 best in the blend, so the
+rankings and figures are the same (experiments/README.md), and serving ranks among a few hundred
+books instead of 10,000. Each regime needs an item-item part.
+
 Params: ``parts``, a list of ``{"model_type": str, "weight": float, "params": {...}}`` (plus
-``"long_weight": float`` each when ``long_from`` is given), and ``long_from``, an int ≥ 1 or
-absent. The artifact holds every part's arrays, each name prefixed ``part<i>.``.
+``"long_weight": float`` each when ``long_from`` is given), ``long_from``, an int ≥ 1 or
+absent, and ``within_reach``, a bool (absent: false). The artifact holds every part's arrays,
+each name prefixed ``part<i>.``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
+from readcrumbs.recommenders.als import ALS
 from readcrumbs.recommenders.base import Recommender, reader_key
 
 if TYPE_CHECKING:
@@ -45,6 +57,8 @@ DEFAULT_PARTS: tuple[dict[str, Any], ...] = (
 )
 # Below this root mean square a part has nothing to say about the reader (no favourite it knows).
 MIN_SCALE = 1e-12
+# Each part that scored a reader, with the factor (its weight / its scale) its scores entered by.
+Factors = list[tuple[np.float32, Recommender]]
 
 
 def part_specs(parts: Sequence[Mapping[str, Any]], long_from: int | None = None) -> list[dict[str, Any]]:
@@ -81,14 +95,55 @@ def reader_scales(scores: np.ndarray) -> np.ndarray:
 
 def reader_scale(scores: np.ndarray) -> np.float32:
     """Root mean square of one reader's ``scores`` (n_books,), at least 1e-12, as float32."""
+    return scale_of(square_sum(scores), len(scores))
+
+
+def square_sum(scores: np.ndarray) -> float:
+    """Σ scores² of one reader's ``scores`` (n_books,), summed in float64."""
     wide = scores.astype(np.float64)  # a float32 sum of 10,000 squares would lose digits
-    square_sum = float(np.dot(wide, wide))
-    return np.float32(max(np.sqrt(square_sum / max(len(scores), 1)), MIN_SCALE))
+    return float(np.dot(wide, wide))
 
 
-# A reader of no books: what ``reader_candidates`` asks each part first (read-only, shared).
+def scale_of(square_sum: float, n_books: int) -> np.float32:
+    """The root mean square of ``n_books`` scores whose squares sum to ``square_sum``, at least
+    1e-12, as float32."""
+    return np.float32(max(np.sqrt(square_sum / max(n_books, 1)), MIN_SCALE))
+
+
+# A reader of no books: what ``reaches_every_book`` asks a part (read-only, shared).
 _NO_BOOKS = np.zeros(0, dtype=np.int64)
 _NO_BOOKS.flags.writeable = False
+_NO_SIGNAL = np.zeros(0, dtype=np.float32)
+_NO_SIGNAL.flags.writeable = False
+
+
+def reaches_every_book(part: Recommender) -> bool:
+    """Whether ``part`` can score any book (ALS, popularity), not only those its rows reach.
+
+    Asks for the candidates of a reader of no books, which costs every model type next to nothing.
+    """
+    return part.reader_candidates(_NO_BOOKS, _NO_SIGNAL) is None
+
+
+def reach_of(parts: Iterable[Recommender], books: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """The books any of ``parts`` reaches for this reader ((m,) int64, ascending and unique); a
+    part that reaches every book is left out."""
+    candidates = (part.reader_candidates(books, signal) for part in parts)
+    reached = [columns for columns in candidates if columns is not None]
+    if len(reached) == 1:
+        return reached[0]
+    return np.unique(np.concatenate(reached)) if reached else _NO_BOOKS.copy()
+
+
+def scores_within(
+    part: Recommender, books: np.ndarray, signal: np.ndarray, reach: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """``part``'s scores of the ``reach`` books only, (len(reach),) float32, and Σ scores² over
+    every book: what a part that reaches every book adds within reach, and its scale."""
+    if isinstance(part, ALS):
+        return part.score_columns(books, signal, reach), part.score_square_sum(books, signal)
+    scores = part.score_reader(books, signal)
+    return scores[reach], square_sum(scores)
 
 
 class Blend:
@@ -97,7 +152,10 @@ class Blend:
     model_type: ClassVar[str] = "blend"
 
     def __init__(
-        self, parts: Sequence[Mapping[str, Any]] = DEFAULT_PARTS, long_from: int | None = None
+        self,
+        parts: Sequence[Mapping[str, Any]] = DEFAULT_PARTS,
+        long_from: int | None = None,
+        within_reach: bool = False,
     ) -> None:
         from readcrumbs.recommenders import create_model
 
@@ -105,10 +163,14 @@ class Blend:
             isinstance(long_from, bool) or not isinstance(long_from, int) or long_from < 1
         ):
             raise TypeError(f"long_from must be a whole number of favourites ≥ 1; got {long_from!r}")
+        if not isinstance(within_reach, bool):
+            raise TypeError(f"within_reach must be true or false; got {within_reach!r}")
         specs = part_specs(parts, long_from)
         self.params: dict[str, Any] = {"parts": specs}
         if long_from is not None:
             self.params["long_from"] = long_from
+        if within_reach:  # absent when false: the params of blends saved before it stay as they were
+            self.params["within_reach"] = True
         self.parts: list[Recommender] = [create_model(s["model_type"], s["params"]) for s in specs]
         # Each part's own params include its defaults: the blend's params name what was fitted.
         for spec, part in zip(specs, self.parts, strict=True):
@@ -117,17 +179,27 @@ class Blend:
         # (n_parts,): the weights of readers with at least long_from favourites.
         self.long_weights = np.array([s.get("long_weight", s["weight"]) for s in specs], dtype=np.float32)
         self.long_from = long_from
+        self.within_reach = within_reach
+        regimes = ("weight", "long_weight") if long_from is not None else ("weight",)
+        for key in regimes if within_reach else ():
+            scoring = [part for spec, part in zip(specs, self.parts, strict=True) if spec[key]]
+            if all(reaches_every_book(part) for part in scoring):
+                raise TypeError(f"within_reach needs an item-item part (not ALS or popularity) with a {key}")
         self.n_books = 0  # the catalogue size the parts were fitted on
-        self._last_factors: tuple[bytes, list[tuple[np.float32, Recommender]]] = (b"", [])
+        # The last reader scored: (key, factors, reach or None), kept for explain_reader.
+        self._last_reader: tuple[bytes, Factors, np.ndarray | None] = (b"", [], None)
 
     @classmethod
-    def from_parts(cls, parts: Sequence[Recommender], weights: Sequence[float], n_books: int) -> Self:
+    def from_parts(
+        cls, parts: Sequence[Recommender], weights: Sequence[float], n_books: int, within_reach: bool = False
+    ) -> Self:
         """A one-regime blend of ``parts`` already fitted on ``n_books`` books (not fitted again)."""
         blend = cls(
             [
                 {"model_type": part.model_type, "weight": weight, "params": part.params}
                 for part, weight in zip(parts, weights, strict=True)
-            ]
+            ],
+            within_reach=within_reach,
         )
         blend.adopt_parts(parts, n_books)
         return blend
@@ -151,7 +223,7 @@ class Blend:
     @staticmethod
     def _combine(
         weighted: Sequence[tuple[np.float32, Recommender]], part_scores: Sequence[np.ndarray]
-    ) -> tuple[np.ndarray, list[tuple[np.float32, Recommender]]]:
+    ) -> tuple[np.ndarray, Factors]:
         """One reader's blended scores (n_books,) float32, and each part with its factor weight / scale.
 
         ``part_scores``: each of ``weighted``'s parts' (n_books,) scores for the reader. Serving
@@ -168,8 +240,39 @@ class Blend:
             total += factor * scores
         return total, factors
 
+    def _score_one(
+        self, books: np.ndarray, signal: np.ndarray
+    ) -> tuple[np.ndarray, Factors, np.ndarray | None]:
+        """One reader's blended scores (n_books,) float32, each scored part with its factor
+        (weight / scale), and, within reach, the reached books ((m,) int64 ascending; else None)."""
+        weighted = self._active(int(np.count_nonzero(signal > 0)))
+        if not self.within_reach:
+            scores, factors = self._combine(
+                weighted, [part.score_reader(books, signal) for _, part in weighted]
+            )
+            return scores, factors, None
+        items = [(weight, part) for weight, part in weighted if not reaches_every_book(part)]
+        total, factors = self._combine(items, [part.score_reader(books, signal) for _, part in items])
+        reach = reach_of((part for _, part in items), books, signal)
+        for weight, part in weighted:
+            if reaches_every_book(part):
+                values, squares = scores_within(part, books, signal, reach)
+                factor = np.float32(weight) / scale_of(squares, len(total))
+                total[reach] += factor * values
+                factors.append((factor, part))
+        return total, factors, reach
+
     def score(self, histories: sp.csr_matrix) -> np.ndarray:
         total = np.zeros(histories.shape, dtype=np.float32)
+        if self.within_reach:  # reader by reader, through serving's own path
+            histories = histories.tocsr()
+            if not histories.has_sorted_indices:
+                histories = histories.sorted_indices()
+            for row in range(histories.shape[0]):
+                start, stop = histories.indptr[row], histories.indptr[row + 1]
+                books = histories.indices[start:stop].astype(np.int64)
+                total[row] = self._score_one(books, histories.data[start:stop].astype(np.float32))[0]
+            return total
         favourites = np.diff((histories > 0).tocsr().indptr)  # (n_readers,) books with a positive signal
         long = favourites >= self.long_from if self.long_from is not None else np.zeros(len(favourites), bool)
         for rows in (np.flatnonzero(~long), np.flatnonzero(long)):  # each regime's readers
@@ -183,32 +286,37 @@ class Blend:
         return total
 
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
-        weighted = self._active(int(np.count_nonzero(signal > 0)))
-        scores, factors = self._combine(weighted, [part.score_reader(books, signal) for _, part in weighted])
+        scores, factors, reach = self._score_one(books, signal)
         # Serving explains the reader it just scored: keep the factors so explain_reader need not
         # score every part again. One tuple, assigned at once, so concurrent readers never mix.
-        self._last_factors = (reader_key(books, signal), factors)
+        self._last_reader = (reader_key(books, signal), factors, reach)
         return scores
 
-    def reader_candidates(self, books: np.ndarray) -> np.ndarray | None:
-        # Unknown here which regime the signals pick: the union over every part (a sum of parts
-        # is zero where each part is), or None if one part reaches every book. Asked first with
-        # no books, which costs every model type next to nothing, so an ALS part spares the
-        # item-item parts their look-ups.
-        if any(part.reader_candidates(_NO_BOOKS) is None for part in self.parts):
+    def reader_candidates(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray | None:
+        # Serving asks right after scoring the reader: within reach, the reach it was scored in.
+        key, _, reach = self._last_reader
+        if reach is not None and key == reader_key(books, signal):
+            return reach
+        # The union over the reader's regime's parts (a sum of parts is zero where each part is,
+        # and within reach the others add nothing outside it), or None if a part reaches every
+        # book; those are ruled out first, which spares the item-item parts their look-ups.
+        scoring = [part for _, part in self._active(int(np.count_nonzero(signal > 0)))]
+        if not self.within_reach and any(reaches_every_book(part) for part in scoring):
             return None
-        reached = [part.reader_candidates(books) for part in self.parts]
-        return np.unique(np.concatenate([part for part in reached if part is not None]))
+        return reach_of(scoring, books, signal)
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         # Each part's terms, on the scale at which that part's scores were blended for this reader.
-        key, factors = self._last_factors
+        # Within reach, a part that scores every book added nothing outside the reach.
+        key, factors, reach = self._last_reader
         if key != reader_key(books, signal):
-            weighted = self._active(int(np.count_nonzero(signal > 0)))
-            _, factors = self._combine(weighted, [part.score_reader(books, signal) for _, part in weighted])
+            _, factors, reach = self._score_one(books, signal)
         shares = np.zeros((len(shown), len(books)), dtype=np.float32)
         for factor, part in factors:
-            shares += factor * part.explain_reader(books, signal, shown)
+            terms = part.explain_reader(books, signal, shown)
+            if reach is not None and reaches_every_book(part):
+                terms[~np.isin(shown, reach)] = 0.0
+            shares += factor * terms
         return shares
 
     def to_arrays(self) -> dict[str, np.ndarray]:

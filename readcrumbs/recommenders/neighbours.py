@@ -98,7 +98,7 @@ class ItemWeights:
     def reader_candidates(self, books: np.ndarray) -> np.ndarray:
         """The books the rows of ``books`` reach: (m,) int64, ascending and unique.
 
-        No other book's score can be anything but zero.
+        No other book's score can be anything but zero, whatever the signals.
         """
         starts, indices = self._starts, self.indices
         rows = [indices[starts[book] : starts[book + 1]] for book in books.tolist()]
@@ -168,7 +168,7 @@ class ItemWeightsModel:
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
         return self.item_weights.score_reader(books, signal)
 
-    def reader_candidates(self, books: np.ndarray) -> np.ndarray | None:
+    def reader_candidates(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray | None:
         return self.item_weights.reader_candidates(books)
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:

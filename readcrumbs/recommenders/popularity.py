@@ -35,7 +35,7 @@ class Popularity:
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
         return self.likes_per_book.copy()
 
-    def reader_candidates(self, books: np.ndarray) -> None:
+    def reader_candidates(self, books: np.ndarray, signal: np.ndarray) -> None:
         return None  # every book liked at least once scores above zero
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:

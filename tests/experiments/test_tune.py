@@ -171,6 +171,18 @@ def test_the_blend_search_tries_every_weight_and_prints_a_models_table(
     assert parsed[0]["params"] == {"l2": 5.0, "neighbours": 10, "tag_weight": 0.0}
 
 
+def test_a_blend_search_within_reach_says_so_in_its_models_table(
+    settings: Settings, tmp_path: Path, config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings.model_copy(update={"data_source": str(tiny.write_goodbooks(tmp_path / "source"))})
+    argv = ["--blend", "ease,als", "--weights", "1", "--within-reach", "--config", str(config_file)]
+    assert tune_module.main([*argv, "--validation-users", "6"], settings=settings) == 0
+    out = capsys.readouterr().out
+    parsed = tomllib.loads(out[out.index("[models.blend]") :])["models"]["blend"]
+    assert parsed["within_reach"] is True
+    assert [part["model_type"] for part in parsed["parts"]] == ["ease", "als"]
+
+
 def test_a_blend_search_needs_two_parts(settings: Settings, dataset: Dataset) -> None:
     with pytest.raises(ConfigError, match="at least two parts"):
         tune_module.tune_blend(settings, dataset, [("ease", {})], [1.0])

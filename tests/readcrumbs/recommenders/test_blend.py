@@ -14,6 +14,10 @@ from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board
 
 EASE = {"model_type": "ease", "params": {"l2": 1.0, "neighbours": 30}}
 KNN = {"model_type": "itemknn", "params": {"neighbours": 30, "shrink": 0.0}}
+ALS_PART = {
+    "model_type": "als",
+    "params": {"factors": 8, "iterations": 10, "regularization": 0.01, "alpha": 5.0},
+}
 
 
 def blend(ease_weight: float, knn_weight: float) -> Blend:
@@ -202,3 +206,109 @@ def test_explaining_another_reader_than_the_last_scored_one_uses_that_readers_sc
     np.testing.assert_array_equal(model.explain_reader(second, ones, shown), fresh)
     model.score_reader(second, ones)
     np.testing.assert_array_equal(model.explain_reader(second, ones, shown), fresh)
+
+
+def within_reach(long_from: int | None = None) -> Blend:
+    """EASE + 0.7 ALS within EASE's reach; with ``long_from``, item-kNN + ALS from there on."""
+    parts = [{**EASE, "weight": 1.0}, {**ALS_PART, "weight": 0.7}]
+    if long_from is not None:
+        parts = [
+            {**EASE, "weight": 1.0, "long_weight": 0.0},
+            {**ALS_PART, "weight": 0.7, "long_weight": 0.5},
+            {**KNN, "weight": 0.0, "long_weight": 1.0},
+        ]
+    model = Blend(parts, long_from, within_reach=True)
+    model.fit(checker_board())
+    return model
+
+
+def test_within_reach_the_other_parts_score_only_the_books_the_item_parts_reach() -> None:
+    model = within_reach()
+    ease, als = model.parts
+    books, signal = np.array([0, 2]), np.ones(2, dtype=np.float32)
+    reach = ease.reader_candidates(books, signal)
+    assert reach is not None and 0 < len(reach) < N_BOOKS  # the test needs books outside the reach
+    outside = np.setdiff1d(np.arange(N_BOOKS), reach)
+    ease_scores, als_scores = ease.score_reader(books, signal), als.score_reader(books, signal)
+    # Each part on the scale of its scores over the whole catalogue, as without within_reach.
+    expected = ease_scores / reader_scale(ease_scores) + 0.7 * als_scores / reader_scale(als_scores)
+    scores = model.score_reader(books, signal)
+    np.testing.assert_allclose(scores[reach], expected[reach], rtol=1e-5)
+    assert not scores[outside].any()
+    unbounded = Blend([{**EASE, "weight": 1.0}, {**ALS_PART, "weight": 0.7}])
+    unbounded.adopt_parts(model.parts, N_BOOKS)
+    np.testing.assert_allclose(unbounded.score_reader(books, signal)[reach], scores[reach], rtol=1e-5)
+
+
+def test_within_reach_the_candidates_are_the_reach() -> None:
+    model = within_reach()
+    books, signal = np.array([0, 2]), np.ones(2, dtype=np.float32)
+    reach = model.parts[0].reader_candidates(books, signal)
+    assert model.reader_candidates(books, signal).tolist() == reach.tolist()  # type: ignore[union-attr]
+    model.score_reader(books, signal)  # now kept from the scoring
+    assert model.reader_candidates(books, signal).tolist() == reach.tolist()  # type: ignore[union-attr]
+    assert model.reader_candidates(books, -signal).tolist() == reach.tolist()  # type: ignore[union-attr]
+    # Without within_reach an ALS part reaches every book.
+    assert (
+        Blend([{**EASE, "weight": 1.0}, {**ALS_PART, "weight": 0.7}]).reader_candidates(books, signal) is None
+    )
+
+
+def test_within_reach_no_reason_comes_from_outside_the_reach() -> None:
+    model = within_reach()
+    ease, als = model.parts
+    books, signal = np.array([0, 2, 5]), np.array([1, 1, -1], dtype=np.float32)
+    reach = model.reader_candidates(books, signal)
+    assert reach is not None
+    shown = np.array([reach[0], np.setdiff1d(np.arange(N_BOOKS), reach)[0]])
+    shares = model.explain_reader(books, signal, shown)
+    assert not shares[1].any()  # the book outside: ALS's terms left out, as from its score
+    ease_scores, als_scores = ease.score_reader(books, signal), als.score_reader(books, signal)
+    expected = ease.explain_reader(books, signal, shown[:1]) / reader_scale(
+        ease_scores
+    ) + 0.7 * als.explain_reader(books, signal, shown[:1]) / reader_scale(als_scores)
+    np.testing.assert_allclose(shares[:1], expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("long_from", [None, 3])
+def test_within_reach_a_batch_row_is_the_served_reader(long_from: int | None) -> None:
+    model = within_reach(long_from)
+    readers = [
+        (np.array([0, 2, 4]), np.ones(3, dtype=np.float32)),
+        (np.array([1, 6]), np.array([1, -1], dtype=np.float32)),
+        (np.array([3, 5, 7, 9]), np.ones(4, dtype=np.float32)),
+        (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)),
+    ]
+    history = favourites_matrix([books for books, _ in readers], N_BOOKS, [signal for _, signal in readers])
+    batch = model.score(history)
+    for row, (books, signal) in enumerate(readers):
+        np.testing.assert_array_equal(batch[row], model.score_reader(books, signal))
+    assert not batch[3].any()
+
+
+def test_within_reach_round_trips_and_is_absent_from_other_blends_params() -> None:
+    model = within_reach(long_from=3)
+    assert model.params["within_reach"] is True
+    restored = load_model("blend", save_model(model), model.params)
+    np.testing.assert_array_equal(restored.score(histories()), model.score(histories()))
+    assert "within_reach" not in blend(1.0, 0.5).params
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"parts": [{**ALS_PART, "weight": 1.0}], "within_reach": True}, "item-item part .* weight"),
+        (
+            {
+                "parts": [{**EASE, "weight": 1.0, "long_weight": 0.0}, {**ALS_PART, "weight": 1.0}],
+                "long_from": 4,
+                "within_reach": True,
+            },
+            "item-item part .* long_weight",
+        ),
+        ({"parts": [EASE], "within_reach": "yes"}, "within_reach must be true or false"),
+    ],
+)
+def test_within_reach_needs_an_item_part_in_each_regime(params: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create_model("blend", params)

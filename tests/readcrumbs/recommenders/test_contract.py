@@ -180,7 +180,7 @@ def test_reader_candidates_hold_every_book_that_scores_above_zero(model_type: st
     for _ in range(50):
         books = np.sort(rng.choice(N_BOOKS, size=int(rng.integers(1, 6)), replace=False)).astype(np.int64)
         signal = rng.choice(np.array([1.0, -1.0], dtype=np.float32), size=len(books))
-        candidates = model.reader_candidates(books)
+        candidates = model.reader_candidates(books, signal)
         if candidates is None:
             continue
         assert candidates.dtype == np.int64
@@ -190,9 +190,9 @@ def test_reader_candidates_hold_every_book_that_scores_above_zero(model_type: st
 
 
 def test_item_weight_models_name_their_candidates_and_factor_models_do_not() -> None:
-    books = np.array([0, 2], dtype=np.int64)
+    books, signal = np.array([0, 2], dtype=np.int64), np.ones(2, dtype=np.float32)
     for model_type in ("ease", "itemknn", "edlae", "rp3beta", "blend"):  # the blend's parts are item-item
-        candidates = fitted(model_type).reader_candidates(books)
+        candidates = fitted(model_type).reader_candidates(books, signal)
         assert candidates is not None and 0 < len(candidates) < N_BOOKS
     for model_type in ("als", "popularity"):
-        assert fitted(model_type).reader_candidates(books) is None
+        assert fitted(model_type).reader_candidates(books, signal) is None
