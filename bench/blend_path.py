@@ -69,11 +69,14 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.calls + WARMUP_CALLS)
         ]
         median, p99 = time_scoring(model, readers)
-        print(f"v{version:<8}{model.model_type:<24}{median:>11.3f}{p99:>9.3f}")
+        within_reach = getattr(model, "within_reach", False)
+        name = f"{model.model_type}{' within reach' if within_reach else ''}"
+        print(f"v{version:<8}{name:<24}{median:>11.3f}{p99:>9.3f}")
         for part in getattr(model, "parts", []):
             median, p99 = time_scoring(part, readers)
             print(f"{'':<9}{'  part ' + part.model_type:<24}{median:>11.3f}{p99:>9.3f}  {part.params}")
     print(f"budget: a blend scores all its parts in <= {BUDGET_MS} ms median")
+    print("(each part alone scores every book; within reach, ALS scores only what the item-item parts reach)")
     return 0
 
 

@@ -185,9 +185,11 @@ def describe_params(model_type: str, params: Mapping[str, Any]) -> str:
             return " + ".join(terms)
 
         long_from = params.get("long_from")
+        reach = "; within reach" if params.get("within_reach") else ""
         if long_from is None:
-            return regime("weight")
-        return f"below {long_from} favourites {regime('weight')}; from {long_from} {regime('long_weight')}"
+            return regime("weight") + reach
+        short, long = regime("weight"), regime("long_weight")
+        return f"below {long_from} favourites {short}; from {long_from} {long}{reach}"
     return ", ".join(f"{name}={value}" for name, value in params.items() if name != "seed")
 
 

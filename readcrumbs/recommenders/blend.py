@@ -135,6 +135,15 @@ def reach_of(parts: Iterable[Recommender], books: np.ndarray, signal: np.ndarray
     return np.unique(np.concatenate(reached)) if reached else _NO_BOOKS.copy()
 
 
+def within(books: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """Whether each of ``books`` (m,) int64 is in ``reach`` (ascending, unique): (m,) bool.
+
+    A binary search: for a handful of books np.isin costs ~90 µs, building a table of every index.
+    """
+    at = np.searchsorted(reach, books)
+    return (at < len(reach)) & (reach[np.minimum(at, len(reach) - 1)] == books) if len(reach) else at < 0
+
+
 def scores_within(
     part: Recommender, books: np.ndarray, signal: np.ndarray, reach: np.ndarray
 ) -> tuple[np.ndarray, float]:
@@ -315,7 +324,7 @@ class Blend:
         for factor, part in factors:
             terms = part.explain_reader(books, signal, shown)
             if reach is not None and reaches_every_book(part):
-                terms[~np.isin(shown, reach)] = 0.0
+                terms[~within(shown, reach)] = 0.0
             shares += factor * terms
         return shares
 

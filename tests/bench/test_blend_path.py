@@ -24,11 +24,13 @@ def test_every_version_and_each_blend_part_is_timed(
         {"model_type": "ease", "weight": 1.0, "params": TINY_PARAMS["ease"]},
         {"model_type": "itemknn", "weight": 0.5, "params": TINY_PARAMS["itemknn"]},
     ]
-    config = ModelConfig(models=["blend", "ease"], params={**TINY_PARAMS, "blend": {"parts": parts}})
+    config = ModelConfig(
+        models=["blend", "ease"], params={**TINY_PARAMS, "blend": {"parts": parts, "within_reach": True}}
+    )
     run_pipeline(settings, tiny.tiny_dataset(), config, promote=False)
     assert blend_path.main(["--calls", "20", "--registry", settings.resolved_registry_url]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert any(line.startswith("v1") and " blend " in line for line in lines)
+    assert any(line.startswith("v1") and " blend within reach " in line for line in lines)
     assert any(line.startswith("v2") and " ease " in line for line in lines)
-    assert sum("part " in line for line in lines) == 2
+    assert sum(line.lstrip().startswith("part ") for line in lines) == 2

@@ -163,3 +163,6 @@ def test_a_blend_is_described_by_its_weighted_parts_and_regimes() -> None:
     assert describe_params("blend", regimes) == (
         "below 7 favourites 1·ease(l2=800.0) + 0.5·als(factors=8); from 7 2·als(factors=8)"
     )
+    assert describe_params("blend", {**regimes, "within_reach": True}).endswith(
+        "2·als(factors=8); within reach"
+    )

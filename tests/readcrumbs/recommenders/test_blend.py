@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from readcrumbs.errors import ConfigError
 from readcrumbs.ranking import favourites_matrix
 from readcrumbs.recommenders import create_model, load_model, save_model
-from readcrumbs.recommenders.blend import Blend, reader_scale, reader_scales
+from readcrumbs.recommenders.blend import Blend, reader_scale, reader_scales, within
 from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board
 
 EASE = {"model_type": "ease", "params": {"l2": 1.0, "neighbours": 30}}
@@ -312,3 +312,11 @@ def test_within_reach_round_trips_and_is_absent_from_other_blends_params() -> No
 def test_within_reach_needs_an_item_part_in_each_regime(params: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         create_model("blend", params)
+
+
+def test_within_is_membership_in_an_ascending_reach() -> None:
+    rng = np.random.default_rng(4)
+    for size in (0, 1, 5, 60):
+        reach = np.unique(rng.integers(0, 80, size)).astype(np.int64)
+        books = rng.integers(0, 90, 25).astype(np.int64)
+        assert within(books, reach).tolist() == np.isin(books, reach).tolist()
