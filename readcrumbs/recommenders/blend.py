@@ -18,14 +18,14 @@ scored there at all. This is a *switching* hybrid of two weighted hybrids (Burke
 recommender systems: survey and experiments"), switched on the one thing every request shows.
 
 **Within reach** (optional). With ``within_reach`` true, only the books the reader's item-item
-parts reach (their :meth:`~readcrumbs.recommenders.base.Recommender.reader_candidates`: about
-750 books for 3 favourites) get the other parts' scores; every other book keeps the item-item
-parts' score, zero. A part that scores every book (ALS) then re-ranks the item-item parts'
-books: it reads 750 books' factors instead of 10,000, and each part's scale stays its root mean
-square over the whole catalogue (ALS's from ``YᵀY``, without scoring every book). On the
-validation split no book outside that reach was among any reader's 20 best in the blend, so the
-rankings and figures are the same (experiments/README.md), and serving ranks among a few hundred
-books instead of 10,000. Each regime needs an item-item part.
+parts score (not zero: about 750 books for 3 favourites) get the other parts' scores; every
+other book keeps the item-item score, zero. A part that scores every book (ALS) then re-ranks
+the item-item parts' books: for a short list it reads 750 books' factors instead of 10,000, and
+each part's scale stays its root mean square over the whole catalogue (ALS's from ``YᵀY``,
+without scoring every book). On the validation split no book outside that reach was among any
+reader's 20 best in the blend, so the rankings and figures are the same (experiments/README.md),
+and serving ranks among a few hundred books instead of 10,000. Each regime needs an item-item
+part.
 
 Params: ``parts``, a list of ``{"model_type": str, "weight": float, "params": {...}}`` (plus
 ``"long_weight": float`` each when ``long_from`` is given), ``long_from``, an int ≥ 1 or
@@ -150,7 +150,7 @@ def scores_within(
     """``part``'s scores of the ``reach`` books only, (len(reach),) float32, and Σ scores² over
     every book: what a part that reaches every book adds within reach, and its scale."""
     if isinstance(part, ALS):
-        return part.score_columns(books, signal, reach), part.score_square_sum(books, signal)
+        return part.scores_and_square_sum(books, signal, reach)
     scores = part.score_reader(books, signal)
     return scores[reach], square_sum(scores)
 
@@ -262,7 +262,9 @@ class Blend:
             return scores, factors, None
         items = [(weight, part) for weight, part in weighted if not reaches_every_book(part)]
         total, factors = self._combine(items, [part.score_reader(books, signal) for _, part in items])
-        reach = reach_of((part for _, part in items), books, signal)
+        # The books the item-item parts score: one pass over the sum, where the union of their
+        # rows' columns would sort a few hundred indices per favourite.
+        reach = np.flatnonzero(total)
         for weight, part in weighted:
             if reaches_every_book(part):
                 values, squares = scores_within(part, books, signal, reach)

@@ -222,14 +222,14 @@ def within_reach(long_from: int | None = None) -> Blend:
     return model
 
 
-def test_within_reach_the_other_parts_score_only_the_books_the_item_parts_reach() -> None:
+def test_within_reach_the_other_parts_score_only_the_books_the_item_parts_score() -> None:
     model = within_reach()
     ease, als = model.parts
     books, signal = np.array([0, 2]), np.ones(2, dtype=np.float32)
-    reach = ease.reader_candidates(books, signal)
-    assert reach is not None and 0 < len(reach) < N_BOOKS  # the test needs books outside the reach
-    outside = np.setdiff1d(np.arange(N_BOOKS), reach)
     ease_scores, als_scores = ease.score_reader(books, signal), als.score_reader(books, signal)
+    reach = np.flatnonzero(ease_scores)
+    assert 0 < len(reach) < N_BOOKS  # the test needs books outside the reach
+    outside = np.setdiff1d(np.arange(N_BOOKS), reach)
     # Each part on the scale of its scores over the whole catalogue, as without within_reach.
     expected = ease_scores / reader_scale(ease_scores) + 0.7 * als_scores / reader_scale(als_scores)
     scores = model.score_reader(books, signal)
@@ -243,11 +243,13 @@ def test_within_reach_the_other_parts_score_only_the_books_the_item_parts_reach(
 def test_within_reach_the_candidates_are_the_reach() -> None:
     model = within_reach()
     books, signal = np.array([0, 2]), np.ones(2, dtype=np.float32)
-    reach = model.parts[0].reader_candidates(books, signal)
-    assert model.reader_candidates(books, signal).tolist() == reach.tolist()  # type: ignore[union-attr]
-    model.score_reader(books, signal)  # now kept from the scoring
-    assert model.reader_candidates(books, signal).tolist() == reach.tolist()  # type: ignore[union-attr]
-    assert model.reader_candidates(books, -signal).tolist() == reach.tolist()  # type: ignore[union-attr]
+    rows = model.parts[0].reader_candidates(books, signal)
+    # Before scoring, the books the item-item rows reach; once scored, those they scored.
+    assert model.reader_candidates(books, signal).tolist() == rows.tolist()  # type: ignore[union-attr]
+    scored = np.flatnonzero(model.parts[0].score_reader(books, signal))
+    model.score_reader(books, signal)
+    assert model.reader_candidates(books, signal).tolist() == scored.tolist()  # type: ignore[union-attr]
+    assert model.reader_candidates(books, -signal).tolist() == rows.tolist()  # type: ignore[union-attr]
     # Without within_reach an ALS part reaches every book.
     assert (
         Blend([{**EASE, "weight": 1.0}, {**ALS_PART, "weight": 0.7}]).reader_candidates(books, signal) is None
