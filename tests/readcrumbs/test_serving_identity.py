@@ -50,26 +50,6 @@ MODELS = {
             {"model_type": "rp3beta", "weight": 0.0, "long_weight": 0.5, "params": {"neighbours": 30}},
         ],
     },
-    # Within reach: ALS scores only the books EASE reaches (1–3 favourites) or RP3beta does (4–6).
-    "blend-reach": {
-        "within_reach": True,
-        "long_from": 4,
-        "parts": [
-            {
-                "model_type": "ease",
-                "weight": 1.0,
-                "long_weight": 0.0,
-                "params": {"l2": 20.0, "neighbours": 20},
-            },
-            {
-                "model_type": "als",
-                "weight": 0.7,
-                "long_weight": 1.0,
-                "params": {"factors": 16, "iterations": 4},
-            },
-            {"model_type": "rp3beta", "weight": 0.0, "long_weight": 0.5, "params": {"neighbours": 15}},
-        ],
-    },
     "blend-items": {
         "parts": [
             {"model_type": "ease", "weight": 1.0, "params": {"l2": 20.0, "neighbours": 50}},
@@ -77,6 +57,9 @@ MODELS = {
         ]
     },
 }
+# The two regimes within reach: ALS scores only the books EASE (1–3 favourites) or RP3beta (4–6)
+# scores; rankings among those, and the full ranking for readers with fewer than k above zero.
+MODELS["blend-reach"] = {**MODELS["blend-regimes"], "within_reach": True}
 
 
 def random_likes(seed: int = 0) -> sp.csr_matrix:
