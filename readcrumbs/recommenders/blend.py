@@ -140,8 +140,12 @@ def within(books: np.ndarray, reach: np.ndarray) -> np.ndarray:
 
     A binary search: for a handful of books np.isin costs ~90 µs, building a table of every index.
     """
-    at = np.searchsorted(reach, books)
-    return (at < len(reach)) & (reach[np.minimum(at, len(reach) - 1)] == books) if len(reach) else at < 0
+    if not len(reach):
+        return np.zeros(len(books), dtype=bool)
+    # Where each book would go; a book past the last one is compared with the last, and differs.
+    at = np.minimum(np.searchsorted(reach, books), len(reach) - 1)
+    found: np.ndarray = reach[at] == books
+    return found
 
 
 def scores_within(

@@ -240,6 +240,20 @@ def test_within_reach_the_other_parts_score_only_the_books_the_item_parts_score(
     np.testing.assert_allclose(unbounded.score_reader(books, signal)[reach], scores[reach], rtol=1e-5)
 
 
+def test_within_reach_any_part_that_scores_every_book_adds_only_within_it() -> None:
+    # Popularity has no shortcut like ALS's: it scores every book, and the blend keeps the reach.
+    model = Blend([{**EASE, "weight": 1.0}, {"model_type": "popularity", "weight": 0.5}], within_reach=True)
+    model.fit(checker_board())
+    ease, popularity = model.parts
+    books, signal = np.array([0, 2]), np.ones(2, dtype=np.float32)
+    ease_scores, liked = ease.score_reader(books, signal), popularity.score_reader(books, signal)
+    reach = np.flatnonzero(ease_scores)
+    expected = ease_scores / reader_scale(ease_scores) + 0.5 * liked / reader_scale(liked)
+    scores = model.score_reader(books, signal)
+    np.testing.assert_allclose(scores[reach], expected[reach], rtol=1e-5)
+    assert not np.delete(scores, reach).any()
+
+
 def test_within_reach_the_candidates_are_the_reach() -> None:
     model = within_reach()
     books, signal = np.array([0, 2]), np.ones(2, dtype=np.float32)
