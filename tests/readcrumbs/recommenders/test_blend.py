@@ -274,7 +274,8 @@ def test_within_reach_no_reason_comes_from_outside_the_reach() -> None:
     model = within_reach()
     ease, als = model.parts
     books, signal = np.array([0, 2, 5]), np.array([1, 1, -1], dtype=np.float32)
-    reach = model.reader_candidates(books, signal)
+    model.score_reader(books, signal)
+    reach = model.reader_candidates(books, signal)  # the books EASE scored for this reader
     assert reach is not None
     shown = np.array([reach[0], np.setdiff1d(np.arange(N_BOOKS), reach)[0]])
     shares = model.explain_reader(books, signal, shown)
