@@ -6,6 +6,10 @@ not part of it) and prints median and p99 per model type, beside issue 13's targ
 item-kNN median ≤ 0.1 ms, p99 ≤ 0.25 ms; ALS with 512 factors median ≤ 0.3 ms). A measurement, not
 a test: nothing here asserts.
 
+For a model with item factors (ALS), it also times the one product every exact score of the whole
+catalogue needs, ``Y · u`` (n_books × factors, float32, one BLAS thread): the floor under that
+model's median, set by how fast this machine reads Y (20 MiB at 512 factors).
+
     .venv/bin/python -m bench.model_path
     .venv/bin/python -m bench.model_path --calls 20000 --json var/bench-model-path.json
 """
@@ -55,6 +59,24 @@ def time_bundle(bundle: ModelBundle, calls: int, seed: int = 1) -> dict[str, flo
     return {"median_ms": float(np.median(milliseconds)), "p99_ms": float(np.percentile(milliseconds, 99))}
 
 
+def factor_product_ms(bundle: ModelBundle, calls: int, seed: int = 1) -> float | None:
+    """Median ms of ``Y · u`` alone for the bundle's item factors Y, None for a model without them."""
+    factors = getattr(bundle.model, "item_factors", None)
+    if not isinstance(factors, np.ndarray):
+        return None
+    reader = np.random.default_rng(seed).standard_normal(factors.shape[1]).astype(np.float32)
+    scores = np.empty(factors.shape[0], dtype=np.float32)
+    for _ in range(WARMUP_CALLS):
+        np.dot(factors, reader, out=scores)
+    seconds = np.empty(calls)
+    clock = time.perf_counter
+    for call in range(calls):
+        started = clock()
+        np.dot(factors, reader, out=scores)
+        seconds[call] = clock() - started
+    return float(np.median(seconds) * 1000.0)
+
+
 def run(registry_url: str, model_name: str, calls: int) -> list[dict[str, Any]]:
     registry = Registry(open_blob_store(registry_url))
     rows = []
@@ -68,6 +90,7 @@ def run(registry_url: str, model_name: str, calls: int) -> list[dict[str, Any]]:
                 "params": manifest.params,
                 "n_books": len(bundle.book_ids),
                 **time_bundle(bundle, calls),
+                "factor_product_ms": factor_product_ms(bundle, calls),
             }
         )
     return rows
@@ -76,14 +99,16 @@ def run(registry_url: str, model_name: str, calls: int) -> list[dict[str, Any]]:
 def report(rows: list[dict[str, Any]], calls: int) -> str:
     lines = [
         f"ModelBundle.recommend, {FAVOURITES} random favourites, k = {K}, reasons included; {calls} calls",
-        f"{'version':<9}{'model':<12}{'books':>7}{'median ms':>11}{'p99 ms':>9}  params",
+        f"{'version':<9}{'model':<12}{'books':>7}{'median ms':>11}{'p99 ms':>9}{'Y·u ms':>9}  params",
     ]
     for row in rows:
+        floor = row.get("factor_product_ms")
         lines.append(
             f"v{row['version']:<8}{row['model_type']:<12}{row['n_books']:>7}{row['median_ms']:>11.3f}"
-            f"{row['p99_ms']:>9.3f}  {row['params']}"
+            f"{row['p99_ms']:>9.3f}{'-' if floor is None else f'{floor:.3f}':>9}  {row['params']}"
         )
     lines.append("targets: ease/itemknn median <= 0.1 ms, p99 <= 0.25 ms; als (512 factors) median <= 0.3 ms")
+    lines.append("Y·u ms: the item-factor product alone (models with factors), a floor under their median")
     return "\n".join(lines)
 
 

@@ -29,5 +29,18 @@ def test_every_version_gets_a_row_with_its_median_and_p99(tmp_path):
         (2, "popularity", 14),
     ]
     assert all(0 < row["median_ms"] <= row["p99_ms"] for row in rows)
+    assert all(row["factor_product_ms"] is None for row in rows)  # no item factors
     text = report(rows, 20)
     assert "v1       itemknn" in text and "targets:" in text
+
+
+def test_a_model_with_item_factors_also_gets_the_time_of_its_factor_product(tmp_path):
+    registry = Registry(FolderBlobStore(tmp_path / "registry"))
+    model = create_model("als", {"factors": 4, "iterations": 2, "seed": 0})
+    model.fit(tiny_likes())
+    files = bundle_files(model, tiny_catalogue())
+    registry.register(MODEL_NAME, "als", files, params=model.params, metrics={}, data_version="t")
+    (row,) = run(f"file://{tmp_path / 'registry'}", MODEL_NAME, calls=20)
+    assert row["factor_product_ms"] > 0
+    line = report([row], 20).splitlines()[2]
+    assert line.startswith("v1       als") and f"{row['factor_product_ms']:.3f}" in line
