@@ -8,7 +8,7 @@ a test: nothing here asserts.
 
 For a model with item factors (ALS), it also times the one product every exact score of the whole
 catalogue needs, ``Y · u`` (n_books × factors, float32, one BLAS thread): the floor under that
-model's median, set by how fast this machine reads Y (20 MiB at 512 factors).
+model's median, set by how fast this machine reads Y (20 MB at 512 factors and 10,000 books).
 
     .venv/bin/python -m bench.model_path
     .venv/bin/python -m bench.model_path --calls 20000 --json var/bench-model-path.json
@@ -27,6 +27,7 @@ import json  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -42,20 +43,26 @@ K = 10
 WARMUP_CALLS = 500
 
 
+def milliseconds_per_call(function: Callable[[Any], object], arguments: Sequence[Any]) -> np.ndarray:
+    """``function(argument)`` timed for each argument after the first :data:`WARMUP_CALLS`, which
+    only warm up: (len(arguments) − WARMUP_CALLS,) float64 milliseconds."""
+    for argument in arguments[:WARMUP_CALLS]:
+        function(argument)
+    seconds = np.empty(len(arguments) - WARMUP_CALLS)
+    clock = time.perf_counter
+    for call, argument in enumerate(arguments[WARMUP_CALLS:]):
+        started = clock()
+        function(argument)
+        seconds[call] = clock() - started
+    return seconds * 1000.0
+
+
 def time_bundle(bundle: ModelBundle, calls: int, seed: int = 1) -> dict[str, float]:
     """Median and p99 (ms) of ``recommend`` for ``calls`` random readers of 3 favourites."""
     rng = random.Random(seed)
     book_ids = bundle.book_ids.tolist()
     readers = [rng.sample(book_ids, FAVOURITES) for _ in range(calls + WARMUP_CALLS)]
-    for favourites in readers[:WARMUP_CALLS]:
-        bundle.recommend(favourites, K)
-    seconds = np.empty(calls)
-    clock = time.perf_counter
-    for call, favourites in enumerate(readers[WARMUP_CALLS:]):
-        started = clock()
-        bundle.recommend(favourites, K)
-        seconds[call] = clock() - started
-    milliseconds = seconds * 1000.0
+    milliseconds = milliseconds_per_call(lambda favourites: bundle.recommend(favourites, K), readers)
     return {"median_ms": float(np.median(milliseconds)), "p99_ms": float(np.percentile(milliseconds, 99))}
 
 
@@ -66,15 +73,10 @@ def factor_product_ms(bundle: ModelBundle, calls: int, seed: int = 1) -> float |
         return None
     reader = np.random.default_rng(seed).standard_normal(factors.shape[1]).astype(np.float32)
     scores = np.empty(factors.shape[0], dtype=np.float32)
-    for _ in range(WARMUP_CALLS):
-        np.dot(factors, reader, out=scores)
-    seconds = np.empty(calls)
-    clock = time.perf_counter
-    for call in range(calls):
-        started = clock()
-        np.dot(factors, reader, out=scores)
-        seconds[call] = clock() - started
-    return float(np.median(seconds) * 1000.0)
+    milliseconds = milliseconds_per_call(
+        lambda _: np.dot(factors, reader, out=scores), range(calls + WARMUP_CALLS)
+    )
+    return float(np.median(milliseconds))
 
 
 def run(registry_url: str, model_name: str, calls: int) -> list[dict[str, Any]]:
