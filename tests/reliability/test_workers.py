@@ -70,8 +70,12 @@ def open_store(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reque
     }
     for name, value in aws.items():
         monkeypatch.setenv(name, value)
-    store = open_event_store("dynamodb://rc-workers")
-    store.create_tables()  # type: ignore[attr-defined]
+    from readcrumbs.events.dynamodb import DynamoEventStore
+
+    # moto's server answers the read-back query of ~1,000 records in 4-5 s on a 2-core machine,
+    # at the edge of the 5-s read timeout the backend keeps; the test's own reads may wait longer.
+    store = DynamoEventStore("rc-workers", read_timeout_s=60)
+    store.create_tables()
     return store, {**aws, "READCRUMBS_EVENTS_URL": "dynamodb://rc-workers"}
 
 
