@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 
 from monitoring.drift import DriftResult
 
+# A bar covers this share of its bucket's width, so neighbouring buckets stay apart.
+BAR_SHARE = 0.8
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320, "legend": {"orientation": "h"}}
 
 
@@ -22,12 +24,34 @@ def _figure(title: str) -> go.Figure:
     return figure
 
 
+def _bucket_ms(bucket: str) -> float:
+    """A bucket's width ("1min", "1h", "7D", …) in milliseconds, the unit of a date axis."""
+    return float(pd.Timedelta(bucket).total_seconds() * 1000.0)
+
+
+def _time_axis(figure: go.Figure, starts: pd.Series, bucket: str) -> None:
+    """Span the buckets plus one bucket either side: each is drawn at its start.
+
+    Without it plotly zooms a single bucket (a new deployment's first minute) to a span of
+    microseconds, with tick labels to match.
+    """
+    if len(starts):
+        margin = pd.Timedelta(milliseconds=_bucket_ms(bucket))
+        figure.update_xaxes(range=[starts.min() - margin, starts.max() + margin])
+
+
 def requests_over_time(per_bucket: pd.DataFrame, bucket: str) -> go.Figure:
     """Stacked bars of requests per bucket, one colour per model version."""
     figure = _figure(f"Requests per {bucket}")
     for version, rows in per_bucket.groupby("model_version", sort=True):
-        figure.add_bar(x=rows["bucket"], y=rows["requests"], name=f"version {html.escape(str(version))}")
+        figure.add_bar(
+            x=rows["bucket"],
+            y=rows["requests"],
+            width=BAR_SHARE * _bucket_ms(bucket),  # centred on the bucket's start, like the points
+            name=f"version {html.escape(str(version))}",
+        )
     figure.update_layout(barmode="stack", yaxis_title="requests")
+    _time_axis(figure, per_bucket["bucket"], bucket)
     return figure
 
 
@@ -36,6 +60,7 @@ def users_over_time(per_bucket: pd.DataFrame, bucket: str) -> go.Figure:
     figure = _figure(f"Unique users per {bucket}")
     figure.add_scatter(x=per_bucket["bucket"], y=per_bucket["users"], mode="lines+markers", name="users")
     figure.update_layout(yaxis_title="users")
+    _time_axis(figure, per_bucket["bucket"], bucket)
     return figure
 
 
@@ -46,12 +71,13 @@ def latency_over_time(per_bucket: pd.DataFrame, bucket: str, slo_ms: float) -> g
         figure.add_scatter(x=per_bucket["bucket"], y=per_bucket[column], mode="lines+markers", name=column)
     figure.add_hline(y=slo_ms, line_dash="dash", line_color="red", annotation_text=f"SLO {slo_ms:g} ms")
     figure.update_layout(yaxis_title="ms")
+    _time_axis(figure, per_bucket["bucket"], bucket)
     return figure
 
 
 def latency_histogram(histogram: pd.DataFrame, slo_ms: float) -> go.Figure:
     """Requests per latency bin, with the SLO as a dashed line."""
-    figure = _figure("Latency distribution (last bin holds the slowest 0.1%)")
+    figure = _figure("Latency distribution")  # short: a long title runs under plotly's toolbar
     figure.add_bar(
         x=(histogram["left"] + histogram["right"]) / 2,
         y=histogram["requests"],
@@ -59,7 +85,9 @@ def latency_histogram(histogram: pd.DataFrame, slo_ms: float) -> go.Figure:
         name="requests",
     )
     figure.add_vline(x=slo_ms, line_dash="dash", line_color="red", annotation_text=f"SLO {slo_ms:g} ms")
-    figure.update_layout(xaxis_title="ms", yaxis_title="requests", showlegend=False)
+    figure.update_layout(
+        xaxis_title="ms (the last bin holds the slowest 0.1%)", yaxis_title="requests", showlegend=False
+    )
     return figure
 
 
@@ -100,6 +128,7 @@ def unknown_share(per_bucket: pd.DataFrame, bucket: str) -> go.Figure:
         x=per_bucket["bucket"], y=per_bucket["unknown_share"], mode="lines+markers", name="unknown"
     )
     figure.update_layout(yaxis_title="share of typed titles", yaxis_tickformat=".0%")
+    _time_axis(figure, per_bucket["bucket"], bucket)
     return figure
 
 
