@@ -97,8 +97,9 @@ class ResolvedItem(BaseModel):
         "book_id", "exact", "normalized", "original", "main_title", "by_author", "series", "partial", "fuzzy"
     ] = Field(
         description="The resolution step that found the book: book_id, exact title, normalized title, "
-        "original title, main title (without subtitle), title by author, series shorthand "
-        "('hunger games 2'), partial title (its first words), or fuzzy (typos)."
+        "original title, main title (without subtitle), title by author ('dune by frank herbert', "
+        "'1984 george orwell'), series ('hunger games 2', 'hunger games catching fire'), partial "
+        "title (its first words), or fuzzy (typos)."
     )
     confidence: float = Field(
         description="0..100: 100 for look-ups, 95-97 for a main or partial title or a series acronym, "

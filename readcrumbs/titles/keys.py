@@ -33,7 +33,8 @@ class BookKeys:
     ``titles``: exact titles; ``normalized``: :func:`normalize_title` of the title and of the
     title without its series note; ``original``: of goodbooks' ``original_title``; ``main``: of
     the title before its subtitle; ``series``: (series key, volume) → books; ``series_names``:
-    a series key or its acronym ("lotr") → series keys; ``authors``: a normalized author name or
+    a series key or its acronym ("lotr") → series keys, the key itself first (an acronym is a
+    guess); ``series_books``: a series key → its books; ``authors``: a normalized author name or
     surname → books. Per position: ``names``, the book's normalized title, short title and
     original title; ``main_names``, its main title ('' when it has no subtitle); ``full_names``,
     its normalized title; ``author_names``, its normalized authors. ``sorted_names`` holds every
@@ -47,6 +48,7 @@ class BookKeys:
     main: dict[str, Positions]
     series: dict[tuple[str, float], Positions]
     series_names: dict[str, tuple[str, ...]]
+    series_books: dict[str, Positions]
     authors: dict[str, Positions]
     names: list[tuple[str, ...]]
     main_names: list[str]
@@ -134,7 +136,8 @@ class BookKeys:
             original=_ranked(original, rank),
             main=_ranked(main, rank),
             series={key: tuple(sorted(set(p), key=rank.__getitem__)) for key, p in series.items()},
-            series_names={key: tuple(sorted(value)) for key, value in series_names.items()},
+            series_names={key: _named_first(key, value) for key, value in series_names.items()},
+            series_books=_ranked({key: list(members) for key, members in series_members.items()}, rank),
             authors=_ranked(by_author, rank),
             names=names,
             main_names=main_names,
@@ -155,6 +158,12 @@ class BookKeys:
             if len(name) == len(norm) or name[len(norm)] == " ":
                 found.update(positions)
         return tuple(sorted(found, key=self.rank.__getitem__))
+
+
+def _named_first(name: str, series_keys: set[str]) -> tuple[str, ...]:
+    """The series ``name`` answers to, the one it names outright first, then those it is the
+    acronym of: "eon" is the series Eon before "The Edge of Never"."""
+    return tuple(sorted(series_keys, key=lambda key: (key != name, key)))
 
 
 def _author_keys(authors: str) -> tuple[str, ...]:

@@ -56,6 +56,14 @@ def test_issue_11_examples_resolve_to_the_right_book(catalogue, typed, book_id, 
         ("Suzanne Collins – Catching Fire", 17, MatchKind.BY_AUTHOR),
         ("Frank Herbert - Dune", 126, MatchKind.BY_AUTHOR),
         ("Dune — Frank Herbert", 126, MatchKind.BY_AUTHOR),
+        ("Dune Frank Herbert", 126, MatchKind.BY_AUTHOR),  # no word between title and author
+        ("catching fire collins", 17, MatchKind.BY_AUTHOR),
+        ("Frank Herbert Dune Messiah", 1105, MatchKind.BY_AUTHOR),
+        ("suzanne collins the hunger games", 1, MatchKind.BY_AUTHOR),  # the title's article
+        ("Dune Mesiah Herbert", 1105, MatchKind.BY_AUTHOR),  # a typo in the title
+        ("hunger games catching fire", 17, MatchKind.SERIES),  # the series, then the title
+        ("The Lord of the Rings The Two Towers", 155, MatchKind.SERIES),
+        ("lotr two towers", 155, MatchKind.SERIES),
         ("harry potter #1", 2, MatchKind.SERIES),  # not the #1-6 box set
         ("Harry Potter book 2", 23, MatchKind.SERIES),
         ("The Hunger Games, #1", 1, MatchKind.SERIES),
@@ -100,6 +108,9 @@ def test_a_shared_fuzzy_name_picks_the_best_known_book(catalogue):
         "Harry Potter and the",  # the start of several titles
         "Dune by Stephen King",  # a real title by the wrong author
         "Catching Fire by Frank Herbert",
+        "Catching Fire Frank Herbert",  # the same without "by"
+        "Frank Herbert Twilight",
+        "hunger games dune",  # a title, but not of that series
         "harry potter 9",  # no such volume
         "Dawn To",
         "Dr Half",
@@ -165,3 +176,15 @@ def test_search_puts_the_book_the_query_names_first(catalogue):
 
 def test_genres_are_counted_most_books_first(catalogue):
     assert catalogue.genres() == [("fantasy", 3)]
+
+
+def test_a_series_named_outright_beats_one_its_name_is_the_acronym_of():
+    books = [
+        (1, "The Edge of Never (The Edge of Never, #1)", "J.A. Redmerski", "", 90000, 50),
+        (2, "Eon: Dragoneye Reborn (Eon, #1)", "Alison Goodman", "", 30000, 10),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    match = catalogue.match("Eon #1")
+    assert (match.book.book_id, match.kind, match.confidence) == (2, MatchKind.SERIES, 100.0)
+    assert catalogue.match("eon 1").book.book_id == 2
+    assert catalogue.match("edge of never 1").book.book_id == 1
