@@ -12,6 +12,9 @@ original   goodbooks' ``original_title`` where it differs from the title
 main       the main title without its subtitle: "Unbroken" for "Unbroken: A World War II ..."
 by_author  "<title> by <author>"
 author_dash "<author> - <title>" (hyphen, en dash or em dash)
+title_author "<title> <author>", no word between: "1984 george orwell", "the martian weir"
+author_title "<author> <title>": "george orwell animal farm"
+series_title "<series> <title>": "hunger games catching fire"
 series     series shorthand: "hunger games 2", "harry potter #1", "discworld book 8"
 typo       one or two typing slips (dropped, doubled, swapped or replaced letters)
 partial    the title's first words, the rest left off ("the very hungry caterpillar")
@@ -52,6 +55,9 @@ FORMS: tuple[str, ...] = (
     "main",
     "by_author",
     "author_dash",
+    "title_author",
+    "author_title",
+    "series_title",
     "series",
     "typo",
     "partial",
@@ -230,6 +236,29 @@ def _author_dash(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Cas
     yield Case("author_dash", f"{first_author(book.authors)} {dash} {short_title(book.title)}", book.book_id)
 
 
+def _title_author(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    author = first_author(book.authors)
+    if rng.random() < 0.3 and len(author.split()) > 1:
+        author = author.split()[-1]  # the surname alone
+    typed = f"{short_title(book.title)} {author}"
+    yield Case("title_author", typed.lower() if rng.random() < 0.5 else typed, book.book_id)
+
+
+def _author_title(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    typed = f"{first_author(book.authors)} {short_title(book.title)}"
+    yield Case("author_title", typed.lower() if rng.random() < 0.5 else typed, book.book_id)
+
+
+def _series_title(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    ref = parse_series(book.title)
+    title = short_title(book.title)
+    # "harry potter harry potter and the ..." is no way to type a title.
+    if ref is None or ref.key in normalize_title(title):
+        return
+    name = ref.key if rng.random() < 0.6 else ref.name
+    yield Case("series_title", f"{name} {title}", book.book_id)
+
+
 def _series(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
     ref = parse_series(book.title)
     if ref is None or not ref.volume.is_integer() or keys.series[(ref.key, ref.volume)] != {book.book_id}:
@@ -295,6 +324,9 @@ _MAKERS = {
     "main": _main,
     "by_author": _by_author,
     "author_dash": _author_dash,
+    "title_author": _title_author,
+    "author_title": _author_title,
+    "series_title": _series_title,
     "series": _series,
     "typo": _typo,
     "partial": _partial,
