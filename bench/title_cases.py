@@ -15,6 +15,8 @@ author_dash "<author> - <title>" (hyphen, en dash or em dash)
 title_author "<title> <author>", no word between: "1984 george orwell", "the martian weir"
 author_title "<author> <title>": "george orwell animal farm"
 series_title "<series> <title>": "hunger games catching fire"
+ampersand  "and" written "&", or "&" written "and": "War & Peace", "Angels and Demons"
+added_note a bracketed note the reader added: "Dune (paperback)", "Emma (1815)"
 series     series shorthand: "hunger games 2", "harry potter #1", "discworld book 8"
 typo       one or two typing slips (dropped, doubled, swapped or replaced letters)
 partial    the title's first words, the rest left off ("the very hungry caterpillar")
@@ -58,6 +60,8 @@ FORMS: tuple[str, ...] = (
     "title_author",
     "author_title",
     "series_title",
+    "ampersand",
+    "added_note",
     "series",
     "typo",
     "partial",
@@ -259,6 +263,20 @@ def _series_title(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Ca
     yield Case("series_title", f"{name} {title}", book.book_id)
 
 
+def _ampersand(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    title = short_title(book.title)
+    swapped = title.replace(" & ", " and ") if " & " in title else title.replace(" and ", " & ")
+    if swapped != title:
+        yield Case("ampersand", swapped, book.book_id)
+
+
+NOTES = ("paperback", "hardcover", "Kindle edition", "audiobook", "novel", "Book 1", "2005", "1st edition")
+
+
+def _added_note(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    yield Case("added_note", f"{short_title(book.title)} ({rng.choice(NOTES)})", book.book_id)
+
+
 def _series(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
     ref = parse_series(book.title)
     if ref is None or not ref.volume.is_integer() or keys.series[(ref.key, ref.volume)] != {book.book_id}:
@@ -327,6 +345,8 @@ _MAKERS = {
     "title_author": _title_author,
     "author_title": _author_title,
     "series_title": _series_title,
+    "ampersand": _ampersand,
+    "added_note": _added_note,
     "series": _series,
     "typo": _typo,
     "partial": _partial,

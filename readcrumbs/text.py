@@ -11,13 +11,17 @@ _NOT_WORD = re.compile(r"\W+")
 
 
 def normalize_title(title: str) -> str:
-    """A lookup key that ignores case, accents, punctuation and a leading article.
+    """A lookup key that ignores case, accents, punctuation and a leading article; "&" is "and".
 
     >>> normalize_title("  The Hobbit, or There and Back Again ")
     'hobbit or there and back again'
     >>> normalize_title("Les Misérables")
     'les miserables'
+    >>> normalize_title("War & Peace") == normalize_title("War and Peace")
+    True
     """
+    if "&" in title:  # readers and titles write it both ways: "Angels & Demons"
+        title = title.replace("&", " and ")
     if title.isascii():  # most titles: nothing to decompose (and this path is ~5x faster)
         text = title.casefold()
     else:

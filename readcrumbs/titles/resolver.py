@@ -15,6 +15,8 @@
    "hunger games catching fire": the words split where an author's name (or surname) ends or
    begins them, or a series' name begins them, exactly, and the rest matched as in step 6 among
    that author's or that series' books;
+   A note the reader added in brackets ("(2005)", "(Book 7)") is then left off, and the rest
+   goes through every step again;
 9. ``partial``: the first words of a title, the rest left off ("the very hungry caterpillar");
 10. ``fuzzy``: the closest name among trigram candidates, tolerating typos and a missing tail.
 
@@ -36,7 +38,7 @@ from enum import StrEnum
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from readcrumbs.text import normalize_title
+from readcrumbs.text import normalize_title, strip_note
 from readcrumbs.titles.candidates import CandidateIndex
 from readcrumbs.titles.keys import BookKeys, Positions
 
@@ -117,6 +119,13 @@ def name_score(query: str, name: str) -> float:
     return score
 
 
+def strip_notes(text: str) -> str:
+    """``text`` without its trailing bracketed notes: "Dune (Book 1) (2005)" -> "Dune"."""
+    while (plain := strip_note(text)) != text:
+        text = plain
+    return text
+
+
 def _article_slip(norm: str) -> str | None:
     """The text without a first word that is one slip away from "the" ("teh chase"), or None."""
     first, _, rest = norm.partition(" ")
@@ -136,7 +145,10 @@ class TitleResolver:
         self._author_names = sorted(key for key in keys.authors if " " in key)
 
     def resolve(self, text: str, *, fuzzy: bool = True) -> Found | None:
-        """Resolve a typed title (steps 1–9; ``fuzzy=False`` scores no candidates)."""
+        """Resolve a typed title (steps 1–10; ``fuzzy=False`` scores no candidates)."""
+        return self._resolve(text, fuzzy, notes=True)
+
+    def _resolve(self, text: str, fuzzy: bool, notes: bool) -> Found | None:
         keys = self.keys
         positions = keys.titles.get(text)
         if positions:
@@ -158,7 +170,8 @@ class TitleResolver:
         found = self._by_author(text, fuzzy) or self._series(norm, fuzzy)
         if found is not None or self._names_a_series(norm):
             return found  # "harry potter 9" names a series' volume it lacks: no other reading
-        found = self._name_beside_title(norm, fuzzy) or self._partial(norm)
+        found = self._name_beside_title(norm, fuzzy) or (self._without_notes(text, fuzzy) if notes else None)
+        found = found or self._partial(norm)
         if found is None and fuzzy:
             found = self._fuzzy(norm)
         return found
@@ -229,6 +242,17 @@ class TitleResolver:
         of a prolific author (a 256-letter item costs 3 ms instead of 0.1 ms otherwise)."""
         extra = len(query) - len(name)
         return extra > 0 and 100.0 * (1.0 - extra / (len(name) + 3)) < self.fuzzy_threshold
+
+    def _without_notes(self, text: str, fuzzy: bool) -> Found | None:
+        """Step 8's second half: the text without the bracketed notes the reader added, through
+        every step once more; a guess at best, since the notes were ignored ("Dune (Book 2)")."""
+        plain = strip_notes(text)
+        if not plain or plain == text:
+            return None
+        found = self._resolve(plain, fuzzy, notes=False)  # once: what is left has no note
+        if found is None:
+            return None
+        return Found(found.position, found.kind, min(found.confidence, GUESS_CONFIDENCE), found.alternatives)
 
     # -- "title author", "author title", "series title" ----------------------------------------
     def _name_beside_title(self, norm: str, fuzzy: bool) -> Found | None:

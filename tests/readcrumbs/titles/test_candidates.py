@@ -39,3 +39,5 @@ def test_text_helpers():
     assert main_title("Catch-22") == "Catch-22"  # a hyphen inside a word is no subtitle
     assert acronym("lord of the rings") == "lotr"
     assert normalize_title("a_b  --  c") == "a_b c"
+    assert normalize_title("Angels & Demons") == normalize_title("angels and demons") == "angels and demons"
+    assert normalize_title("Q&A") == "q and a"

@@ -64,6 +64,9 @@ def test_issue_11_examples_resolve_to_the_right_book(catalogue, typed, book_id, 
         ("hunger games catching fire", 17, MatchKind.SERIES),  # the series, then the title
         ("The Lord of the Rings The Two Towers", 155, MatchKind.SERIES),
         ("lotr two towers", 155, MatchKind.SERIES),
+        ("Dune (2005)", 126, MatchKind.NORMALIZED),  # a note the reader added
+        ("Catching Fire (paperback) (2009)", 17, MatchKind.NORMALIZED),
+        ("Dune Messiah (Frank Herbert)", 1105, MatchKind.BY_AUTHOR),
         ("harry potter #1", 2, MatchKind.SERIES),  # not the #1-6 box set
         ("Harry Potter book 2", 23, MatchKind.SERIES),
         ("The Hunger Games, #1", 1, MatchKind.SERIES),
@@ -86,6 +89,11 @@ def test_confidence_is_100_for_look_ups_and_lower_for_guesses(catalogue):
     assert catalogue.match("Unbroken").confidence < 100.0
     fuzzy = catalogue.match("Catchng Fire")
     assert catalogue.fuzzy_threshold <= fuzzy.confidence < 100.0
+
+
+def test_a_note_left_off_is_a_guess(catalogue):
+    assert catalogue.match("Dune (2005)").confidence == 95.0
+    assert catalogue.match("Dune Messiah (Frank Herbert)").confidence == 100.0  # an author, not a note
 
 
 def test_a_shared_title_picks_the_best_known_book_and_lists_the_others(catalogue):
@@ -111,6 +119,8 @@ def test_a_shared_fuzzy_name_picks_the_best_known_book(catalogue):
         "Catching Fire Frank Herbert",  # the same without "by"
         "Frank Herbert Twilight",
         "hunger games dune",  # a title, but not of that series
+        "(2005)",  # a note and nothing else
+        "Dawn To (2005)",
         "harry potter 9",  # no such volume
         "Dawn To",
         "Dr Half",
