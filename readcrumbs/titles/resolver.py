@@ -14,8 +14,8 @@
 8. ``by_author`` and ``series`` with no word between: "1984 george orwell", "orwell 1984",
    "hunger games catching fire": the words split where an author's name (or surname) ends or
    begins them, or a series' name begins them, exactly, and the rest matched as in step 6 among
-   that author's or that series' books;
-   A note the reader added in brackets ("(2005)", "(Book 7)") is then left off, and the rest
+   that author's or that series' books (typos only beside a name of two words or more). Then
+   the notes the reader added in brackets ("(2005)", "(Book 7)") are left off, and the rest
    goes through every step again;
 9. ``partial``: the first words of a title, the rest left off ("the very hungry caterpillar");
 10. ``fuzzy``: the closest name among trigram candidates, tolerating typos and a missing tail.
@@ -263,16 +263,18 @@ class TitleResolver:
         authors, series_names = self.keys.authors, self.keys.series_names
         for size in range(min(len(words) - 1, MAX_NAME_WORDS), 0, -1):
             head, tail = " ".join(words[:size]), " ".join(words[-size:])
+            # One word ("glass") is weak evidence of a name: beside it the title must be typed
+            # right ("the glass magicia" is "The Glass Magician" mistyped, not a book by a Glass).
+            typos = fuzzy and size > 1
             for name, rest in ((tail, words[:-size]), (head, words[size:])):
                 if books := authors.get(name):
-                    found = self._title_among(
-                        normalize_title(" ".join(rest)), books, fuzzy, MatchKind.BY_AUTHOR
-                    )
+                    title = normalize_title(" ".join(rest))
+                    found = self._title_among(title, books, typos, MatchKind.BY_AUTHOR)
                     if found is not None:
                         return found
             for key in series_names.get(head, ()):
                 title = normalize_title(" ".join(words[size:]))
-                found = self._title_among(title, self.keys.series_books[key], fuzzy, MatchKind.SERIES)
+                found = self._title_among(title, self.keys.series_books[key], typos, MatchKind.SERIES)
                 if found is not None:
                     return found
         return None

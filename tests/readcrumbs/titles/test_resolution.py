@@ -60,7 +60,7 @@ def test_issue_11_examples_resolve_to_the_right_book(catalogue, typed, book_id, 
         ("catching fire collins", 17, MatchKind.BY_AUTHOR),
         ("Frank Herbert Dune Messiah", 1105, MatchKind.BY_AUTHOR),
         ("suzanne collins the hunger games", 1, MatchKind.BY_AUTHOR),  # the title's article
-        ("Dune Mesiah Herbert", 1105, MatchKind.BY_AUTHOR),  # a typo in the title
+        ("Dune Mesiah Frank Herbert", 1105, MatchKind.BY_AUTHOR),  # a typo in the title
         ("hunger games catching fire", 17, MatchKind.SERIES),  # the series, then the title
         ("The Lord of the Rings The Two Towers", 155, MatchKind.SERIES),
         ("lotr two towers", 155, MatchKind.SERIES),
@@ -198,3 +198,16 @@ def test_a_series_named_outright_beats_one_its_name_is_the_acronym_of():
     assert (match.book.book_id, match.kind, match.confidence) == (2, MatchKind.SERIES, 100.0)
     assert catalogue.match("eon 1").book.book_id == 2
     assert catalogue.match("edge of never 1").book.book_id == 1
+
+
+def test_a_surname_alone_beside_a_mistyped_title_is_no_author():
+    books = [
+        (1, "The Glass Magician (The Paper Magician, #2)", "Charlie N. Holmberg", "", 30000, 20),
+        (2, "Magician: Apprentice", "Bryan J.L. Glass, Raymond E. Feist", "", 9000, 5),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    match = catalogue.match("The Glass Magicia")
+    assert (match.book.book_id, match.kind) == (1, MatchKind.FUZZY)
+    assert resolved(catalogue, "glass magician") == (1, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "magician glass") == (2, MatchKind.BY_AUTHOR)  # typed right: the author's
+    assert resolved(catalogue, "magicia bryan j l glass") == (2, MatchKind.BY_AUTHOR)  # a full name
