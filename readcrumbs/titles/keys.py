@@ -18,7 +18,7 @@ from readcrumbs.text import acronym, main_title, strip_note
 from readcrumbs.text import normalize_title as _normalize_title
 
 Positions = tuple[int, ...]
-_VOLUME_RANGE = re.compile(r"#\s*\d+(?:\.\d+)?\s*[-–&,]\s*#?\d")
+VOLUME_RANGE = re.compile(r"#\s*\d+(?:\.\d+)?\s*[-–&,]\s*#?\d")
 
 
 def _ranked(groups: dict[str, list[int]], rank: Sequence[int]) -> dict[str, Positions]:
@@ -103,7 +103,7 @@ class BookKeys:
             main_names.append(main_key)
             ref = parse_series(title)
             # "(Harry Potter, #1-6)" is a box set, not volume 1.
-            if ref is not None and not _VOLUME_RANGE.search(title):
+            if ref is not None and not VOLUME_RANGE.search(title):
                 series[(ref.key, ref.volume)].append(position)
                 series_members[ref.key].add(position)
                 series_names[ref.key].add(ref.key)

@@ -119,6 +119,22 @@ def name_score(query: str, name: str) -> float:
     return score
 
 
+# A volume as readers also write it: "harry potter book one", "harry potter iii".
+_CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
+_VOLUME_WORDS = {word: str(n) for words in (_CARDINALS, _ROMANS) for n, word in enumerate(words, start=1)}
+
+
+def series_shorthand(norm: str) -> re.Match[str] | None:
+    """The series shorthand in a normalized text ("harry potter 3", "... book three", "... iii"),
+    its volume written in digits; None when the text is no shorthand."""
+    head, _, last = norm.rpartition(" ")
+    if head and last in _VOLUME_WORDS:
+        norm = f"{head} {_VOLUME_WORDS[last]}"
+    # The regex is quadratic on long text; a shorthand ends in its volume number.
+    return _SERIES_SHORTHAND.match(norm) if norm[-1].isdigit() and len(norm) < 200 else None
+
+
 def strip_notes(text: str) -> str:
     """``text`` without its trailing bracketed notes: "Dune (Book 1) (2005)" -> "Dune"."""
     while (plain := strip_note(text)) != text:
@@ -281,8 +297,7 @@ class TitleResolver:
 
     # -- series shorthand -------------------------------------------------------------------------
     def _series(self, norm: str, fuzzy: bool) -> Found | None:
-        # The regex is quadratic on long text; a shorthand ends in its volume number.
-        shorthand = _SERIES_SHORTHAND.match(norm) if norm[-1].isdigit() and len(norm) < 200 else None
+        shorthand = series_shorthand(norm)
         if shorthand is None:
             return None
         name, volume = shorthand["name"], float(shorthand["volume"])
@@ -310,7 +325,7 @@ class TitleResolver:
         return None
 
     def _names_a_series(self, norm: str) -> bool:
-        shorthand = _SERIES_SHORTHAND.match(norm) if norm[-1].isdigit() and len(norm) < 200 else None
+        shorthand = series_shorthand(norm)
         return shorthand is not None and shorthand["name"] in self.keys.series_names
 
     # -- partial and fuzzy titles ----------------------------------------------------------------

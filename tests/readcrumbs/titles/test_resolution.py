@@ -69,6 +69,9 @@ def test_issue_11_examples_resolve_to_the_right_book(catalogue, typed, book_id, 
         ("Dune Messiah (Frank Herbert)", 1105, MatchKind.BY_AUTHOR),
         ("harry potter #1", 2, MatchKind.SERIES),  # not the #1-6 box set
         ("Harry Potter book 2", 23, MatchKind.SERIES),
+        ("harry potter book two", 23, MatchKind.SERIES),  # the volume in words
+        ("Harry Potter II", 23, MatchKind.SERIES),  # or in Roman numerals
+        ("hunger games one", 1, MatchKind.SERIES),
         ("The Hunger Games, #1", 1, MatchKind.SERIES),
         ("the two towers lotr 2", 155, MatchKind.SERIES),
         ("lotr 1", 19, MatchKind.SERIES),  # a series acronym
@@ -122,6 +125,7 @@ def test_a_shared_fuzzy_name_picks_the_best_known_book(catalogue):
         "(2005)",  # a note and nothing else
         "Dawn To (2005)",
         "harry potter 9",  # no such volume
+        "harry potter nine",
         "Dawn To",
         "Dr Half",
         "Shadows of the Silver Garden",
