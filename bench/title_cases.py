@@ -17,7 +17,8 @@ author_title "<author> <title>": "george orwell animal farm"
 series_title "<series> <title>": "hunger games catching fire"
 ampersand  "and" written "&", or "&" written "and": "War & Peace", "Angels and Demons"
 added_note a bracketed note the reader added: "Dune (paperback)", "Emma (1815)"
-series     series shorthand: "hunger games 2", "harry potter #1", "discworld book 8"
+series     series shorthand: "hunger games 2", "harry potter #1", "discworld book 8",
+           "harry potter book three", "harry potter III"
 typo       one or two typing slips (dropped, doubled, swapped or replaced letters)
 partial    the title's first words, the rest left off ("the very hungry caterpillar")
 negative   words of real titles recombined into a title no book has
@@ -47,6 +48,7 @@ from pathlib import Path
 
 from readcrumbs.series import parse_series
 from readcrumbs.text import normalize_title
+from readcrumbs.titles.keys import VOLUME_RANGE
 
 FORMS: tuple[str, ...] = (
     "exact",
@@ -259,6 +261,8 @@ def _series_title(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Ca
     # "harry potter harry potter and the ..." is no way to type a title.
     if ref is None or ref.key in normalize_title(title):
         return
+    if VOLUME_RANGE.search(book.title):  # "(Harry Potter, #1-6)" is a box set, not volume 1
+        return
     name = ref.key if rng.random() < 0.6 else ref.name
     yield Case("series_title", f"{name} {title}", book.book_id)
 
@@ -270,6 +274,8 @@ def _ampersand(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]
         yield Case("ampersand", swapped, book.book_id)
 
 
+WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+ROMANS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 NOTES = ("paperback", "hardcover", "Kindle edition", "audiobook", "novel", "Book 1", "2005", "1st edition")
 
 
@@ -281,10 +287,16 @@ def _series(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
     ref = parse_series(book.title)
     if ref is None or not ref.volume.is_integer() or keys.series[(ref.key, ref.volume)] != {book.book_id}:
         return
+    if VOLUME_RANGE.search(book.title):  # "(Harry Potter, #1-6)" is a box set, not volume 1
+        return
     name = ref.key if rng.random() < 0.6 else ref.name
     volume = int(ref.volume)
-    pattern = rng.choice(("{name} {v}", "{name} #{v}", "{name} book {v}", "{name}, #{v}"))
-    yield Case("series", pattern.format(name=name, v=volume), book.book_id)
+    patterns = ["{name} {v}", "{name} #{v}", "{name} book {v}", "{name}, #{v}"]
+    words = {}
+    if 1 <= volume <= len(WORDS):  # "harry potter book three", "harry potter III"
+        patterns += ["{name} book {word}", "{name} {roman}"]
+        words = {"word": WORDS[volume - 1], "roman": ROMANS[volume - 1]}
+    yield Case("series", rng.choice(patterns).format(name=name, v=volume, **words), book.book_id)
 
 
 def _typo(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
