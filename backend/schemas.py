@@ -76,7 +76,8 @@ class PredictRequest(BaseModel):
         default_factory=list,
         max_length=MAX_ITEMS,
         description="Books the reader disliked, resolved like `items`: never recommended, and they count "
-        "against similar books. A book in both lists counts as disliked.",
+        "against similar books; nor is the rest of a disliked book's series, unless a favourite is "
+        "in it. A book in both lists counts as disliked.",
         examples=[["Twilight"]],
     )
     one_per_series: bool = Field(

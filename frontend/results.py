@@ -154,8 +154,8 @@ def _cards(session: Session, backend: BackendAPI, recommendations: Recommendatio
     st.subheader(f"{len(books)} books you might love")
     if left_out:
         st.caption(
-            f"Leaving out the {left_out} book{'s' if left_out > 1 else ''} you turned down, "
-            "and steering away from books like them."
+            f"Leaving out the {left_out} book{'s' if left_out > 1 else ''} you turned down and their "
+            "series, and steering away from books like them."
         )
     for start in range(0, len(books), CARDS_PER_ROW):
         columns = st.columns(CARDS_PER_ROW, gap="medium")

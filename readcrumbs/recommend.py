@@ -10,7 +10,8 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
 2. **steer** (genres beside favourites): each book's score gains
    ``GENRE_BOOST · |score| · share of the genres it carries``, so a book of those genres climbs
    by at most half its own score and a book the model does not rate gains nothing;
-3. **rank**: every given book masked, then :func:`~readcrumbs.ranking.top_k_reader` (or
+3. **rank**: every given book masked, and every book of a series the reader turned a volume of
+   down and loved none of (:func:`series_turned_down`), then :func:`~readcrumbs.ranking.top_k_reader` (or
    :func:`~readcrumbs.ranking.top_k_positive` over the books that score above zero, looked for
    among the model's :meth:`~Recommender.reader_candidates` when it names them), which
    rank exactly as offline evaluation's :func:`~readcrumbs.ranking.top_k`; with
@@ -94,20 +95,38 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
         scores = facts.starter_quality * match
         if len(books):  # only dislikes: the model still says which books are like them
             scores *= 1.0 - likeness_to_dislikes(model.score_reader(books, signal))
+    hidden = books
+    if len(reader.disliked) and (turned_down := series_turned_down(facts, books, signal)):
+        hidden = np.union1d(books, turned_down)
     if reader.one_per_series:
-        shown = _one_per_series(scores, books, signal, facts, k)
+        shown = _one_per_series(scores, books, signal, facts, k, hidden)
     else:
-        scores[books] = -np.inf
+        scores[hidden] = -np.inf
         # The starter list scores every book of the genres; a model may narrow the rest.
         candidates = model.reader_candidates(books, signal) if has_favourites or match is None else None
         best = top_k_positive(scores, k, candidates)
-        shown = best if best is not None else top_k_reader(scores, books, k)
+        shown = best if best is not None else top_k_reader(scores, hidden, k)
     shares = model.explain_reader(books, signal, shown) if has_favourites else None
     because = reasons(shares, books, signal) if shares is not None else [[] for _ in range(len(shown))]
     return [
         Ranked(book, score, named, facts.genres_of(book, reader.genres) if match is not None else [])
         for book, score, named in zip(shown.tolist(), scores[shown].tolist(), because, strict=True)
     ]
+
+
+def series_turned_down(facts: BookFacts, books: np.ndarray, signal: np.ndarray) -> list[int]:
+    """Every book (index) of each series the reader disliked a volume of and loved none of.
+
+    "Not for me" about one volume is about its series: without this, turning down one Harry
+    Potter book left the others and the box sets near the top, as the model's weights between
+    volumes are spread thin. A reader who loves one volume and dislikes another keeps the series.
+    """
+    keys = facts.series_key
+    loved: set[str | None] = {None}
+    turned: set[str | None] = set()
+    for book, value in zip(books.tolist(), signal.tolist(), strict=True):
+        (loved if value > 0 else turned).add(keys[book])
+    return [index for key in turned - loved if key is not None for _, index in facts.series_volume[key]]
 
 
 def likeness_to_dislikes(scores: np.ndarray) -> np.ndarray:
@@ -151,18 +170,19 @@ def reasons(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[l
 
 
 def _one_per_series(
-    scores: np.ndarray, books: np.ndarray, signal: np.ndarray, facts: BookFacts, k: int
+    scores: np.ndarray, books: np.ndarray, signal: np.ndarray, facts: BookFacts, k: int, hidden: np.ndarray
 ) -> np.ndarray:
     """At most one book per series, ``k`` in all: (k',) int64, in the ranking's order.
 
     Each series is shown once, at the place of its best-ranked book, as the next volume the reader
     has not given (:meth:`BookFacts.next_volume`); books in no series are kept as ranked.
+    ``hidden``: the books never shown (ascending, unique): the given ones and any turned down.
     """
     favourites = set(books[signal > 0].tolist())
-    given = set(books.tolist())
+    given = set(hidden.tolist())
     depth = k * SERIES_DEPTH
     while True:
-        ranked = top_k_reader(scores.copy(), books, depth)
+        ranked = top_k_reader(scores.copy(), hidden, depth)
         shown: list[int] = []
         taken = set(given)
         series_seen: set[str] = set()

@@ -91,6 +91,25 @@ def test_a_disliked_book_is_never_shown_and_counts_against_books_like_it() -> No
     assert 4 not in shown and 0 not in shown
 
 
+def test_turning_down_a_volume_turns_down_its_series() -> None:
+    knn = model({(7, 0): 0.9, (7, 2): 0.8, (7, 4): 0.5, (7, 5): 0.4})
+    assert [r.book for r in rank_reader(knn, facts(), reader([7]), 2)] == [0, 2]
+    # Beta (Saga #2) turned down: Alpha and Gamma, the Saga's other volumes, go too.
+    after = [r.book for r in rank_reader(knn, facts(), reader([7], disliked=(1,)), 7)]
+    assert after[:2] == [4, 5] and not {0, 1, 2} & set(after)
+    # The same from a starter list: fantasy without the Saga is Delta alone, then other books.
+    starter = [r.book for r in rank_reader(knn, facts(), reader([], (1,), ("fantasy",)), 7)]
+    assert starter[0] == 3 and not {0, 1, 2} & set(starter)
+    # And with one book per series.
+    per_series = [r.book for r in rank_reader(knn, facts(), reader([7], disliked=(1,), series=True), 7)]
+    assert per_series[:2] == [4, 5] and not {0, 1, 2} & set(per_series)
+
+
+def test_a_series_with_a_loved_volume_stays_when_another_is_turned_down() -> None:
+    knn = model({(0, 2): 0.9, (0, 4): 0.5})
+    assert [r.book for r in rank_reader(knn, facts(), reader([0], disliked=(1,)), 2)] == [2, 4]
+
+
 def test_genres_lift_books_of_those_genres_by_at_most_half_their_score() -> None:
     knn = model({(0, 7): 1.0, (0, 4): 0.7, (0, 6): 0.4, (0, 3): 0.6})
     plain = rank_reader(knn, facts(), reader([0]), 4)
