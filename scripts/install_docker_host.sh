@@ -2,7 +2,7 @@
 # What `make docker-test` needs on a Debian or Ubuntu host, from the distribution's packages:
 # the Docker engine (docker.io: dockerd, containerd, runc and a CLI), debootstrap (for the base
 # image when no registry is reachable: scripts/build_base_image.sh), Chromium (screenshots) and a
-# colour emoji font, without which Chromium draws the apps' emoji (📖, 👍, 👎) as empty boxes.
+# colour emoji font, without which Chromium draws the apps' emoji (📚, 👍, 👎) as empty boxes.
 # Run as root; installs only what is missing, so running it again is quick.
 set -euo pipefail
 

@@ -255,7 +255,7 @@ class TitleResolver:
     def _too_long(self, query: str, name: str) -> bool:
         """Whether ``query`` is so much longer than ``name`` that :func:`name_score` stays below
         the threshold: each extra letter is a slip. Skips scoring a long text against every book
-        of a prolific author (a 256-letter item costs 3 ms instead of 0.1 ms otherwise)."""
+        of a prolific author (a 256-letter item that names one at both ends: 1 ms, 3 ms without)."""
         extra = len(query) - len(name)
         return extra > 0 and 100.0 * (1.0 - extra / (len(name) + 3)) < self.fuzzy_threshold
 
