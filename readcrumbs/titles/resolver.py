@@ -349,6 +349,10 @@ class TitleResolver:
         # the most popular.
         if len({name for _, name in ties}) > 1:
             return None
+        # A number the reader typed is no slip of a letter: "percy jackson 1" is no typo of
+        # "Percy Jackson's Greek Gods" ("percy jackson s ..."), whose name holds no number.
+        if any(word.isdecimal() for word in norm.split()) and not any(ch.isdigit() for ch in ties[0][1]):
+            return None
         positions = tuple(position for position, _ in ties)
         # Matched by its first words ("harry poter" for "harry potter collection"): other titles
         # starting with the same words make it a guess between them, so no answer.

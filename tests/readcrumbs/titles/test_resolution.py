@@ -215,3 +215,15 @@ def test_a_surname_alone_beside_a_mistyped_title_is_no_author():
     assert resolved(catalogue, "glass magician") == (1, MatchKind.NORMALIZED)
     assert resolved(catalogue, "magician glass") == (2, MatchKind.BY_AUTHOR)  # typed right: the author's
     assert resolved(catalogue, "magicia bryan j l glass") == (2, MatchKind.BY_AUTHOR)  # a full name
+
+
+def test_a_typed_number_is_no_slip_of_a_letter():
+    books = [
+        (1, "Percy Jackson's Greek Gods", "Rick Riordan", "", 50000, 20),
+        (2, "The Lightning Thief (Percy Jackson and the Olympians, #1)", "Rick Riordan", "", 90000, 60),
+        (3, "Fahrenheit 451", "Ray Bradbury", "", 80000, 50),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    assert catalogue.match("percy jackson 1") is None  # not "percy jackson s" with one slip
+    assert resolved(catalogue, "percy jackson's greek gods") == (1, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "fahrenheit 415") == (3, MatchKind.FUZZY)  # digits typed out of order
