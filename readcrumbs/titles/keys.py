@@ -36,7 +36,8 @@ class BookKeys:
     a series key or its acronym ("lotr") → series keys, the key itself first (an acronym is a
     guess); ``series_books``: a series key → its books; ``authors``: a normalized author name or
     surname → books. Per position: ``names``, the book's normalized title, short title and
-    original title; ``main_names``, its main title ('' when it has no subtitle); ``full_names``,
+    original title; ``plain_names``, the same without the series note (the title's short form
+    and its original title); ``main_names``, its main title ('' when it has no subtitle); ``full_names``,
     its normalized title; ``author_names``, its normalized authors. ``sorted_names`` holds every
     name and main title once, sorted, with ``sorted_positions`` the books answering to each.
     """
@@ -51,6 +52,7 @@ class BookKeys:
     series_books: dict[str, Positions]
     authors: dict[str, Positions]
     names: list[tuple[str, ...]]
+    plain_names: list[tuple[str, ...]]
     main_names: list[str]
     full_names: list[str]
     author_names: list[str]
@@ -76,6 +78,7 @@ class BookKeys:
         series_members: dict[str, set[int]] = defaultdict(set)
         by_author: dict[str, list[int]] = defaultdict(list)
         names: list[tuple[str, ...]] = []
+        plain_names: list[tuple[str, ...]] = []
         main_names: list[str] = []
         full_names: list[str] = []
         author_names: list[str] = []
@@ -96,6 +99,7 @@ class BookKeys:
                 original[key].append(position)
                 book_names[key] = None
             names.append(tuple(book_names))
+            plain_names.append(tuple(name for name in book_names if name != full or full == short))
             main_key = normalize_title(main_title(title))
             main_key = main_key if len(main_key) >= 2 and main_key not in book_names else ""
             if main_key:
@@ -140,6 +144,7 @@ class BookKeys:
             series_books=_ranked({key: list(members) for key, members in series_members.items()}, rank),
             authors=_ranked(by_author, rank),
             names=names,
+            plain_names=plain_names,
             main_names=main_names,
             full_names=full_names,
             author_names=author_names,

@@ -17,12 +17,12 @@
    that author's or that series' books (typos only beside a name of two words or more). Then
    the notes the reader added in brackets ("(2005)", "(Book 7)") are left off, and the rest
    goes through every step again;
-9. ``partial``: the first words of a title, the rest left off ("the very hungry caterpillar");
+9. ``partial``: the first words of one title, the rest left off ("the very hungry caterpillar");
 10. ``fuzzy``: the closest name among trigram candidates, tolerating typos and a missing tail.
 
 Steps 1–5 are dict look-ups on keys normalized when the catalogue was built, and step 9 a
-binary search in the sorted names; steps 6–8 and 10 score candidates, and steps 6–8 allow typos
-in the title only when ``fuzzy`` is on. Confidence (0..100) is 100 for a look-up, 97 for a main
+binary search in the sorted names; steps 6–8 and 10 score candidates, and tolerate typos only
+when ``fuzzy`` is on. Confidence (0..100) is 100 for a look-up, 97 for a main
 title, 95 for a partial title or a series acronym (readings less certain), and the similarity
 where typos were tolerated; below the threshold nothing is matched: wrong is worse than unknown.
 A key several books share resolves to the best known (the lowest rank) and names the others as
@@ -119,10 +119,18 @@ def name_score(query: str, name: str) -> float:
     return score
 
 
-# A volume as readers also write it: "harry potter book one", "harry potter iii".
+# A volume as readers also write it: "harry potter book one", "harry potter iii". Not "i", "v"
+# or "x" alone: "Memoir I" is no volume 1, and "Kinsey Millhone X" is the book titled "X".
 _CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-_ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
-_VOLUME_WORDS = {word: str(n) for words in (_CARDINALS, _ROMANS) for n, word in enumerate(words, start=1)}
+_VOLUME_WORDS = {word: str(n) for n, word in enumerate(_CARDINALS, start=1)} | {
+    "ii": "2",
+    "iii": "3",
+    "iv": "4",
+    "vi": "6",
+    "vii": "7",
+    "viii": "8",
+    "ix": "9",
+}
 
 
 def series_shorthand(norm: str) -> re.Match[str] | None:
@@ -232,14 +240,18 @@ class TitleResolver:
         scored: list[tuple[float, int]] = []
         for position in books:
             names, main = self.keys.names[position], self.keys.main_names[position]
+            # The first words of a title, or a title with typos, are looked for without its series
+            # note: "vampire chronicles interview with the vampire the vampire" is no slip of
+            # "Interview with the Vampire (The Vampire Chronicles, #1)".
+            plain = self.keys.plain_names[position]
             if title in names:
                 scored.append((100.0, position))
             elif title == main:
                 scored.append((MAIN_CONFIDENCE, position))
-            elif partial and any(name.startswith(title + " ") for name in names):
+            elif partial and any(name.startswith(title + " ") for name in plain):
                 scored.append((GUESS_CONFIDENCE, position))
             elif fuzzy:
-                reachable = [name for name in (*names, main) if name and not self._too_long(title, name)]
+                reachable = [name for name in (*plain, main) if name and not self._too_long(title, name)]
                 if reachable:
                     scored.append((max(name_score(title, name) for name in reachable), position))
         if not scored:

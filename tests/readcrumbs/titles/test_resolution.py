@@ -227,3 +227,22 @@ def test_a_typed_number_is_no_slip_of_a_letter():
     assert catalogue.match("percy jackson 1") is None  # not "percy jackson s" with one slip
     assert resolved(catalogue, "percy jackson's greek gods") == (1, MatchKind.NORMALIZED)
     assert resolved(catalogue, "fahrenheit 415") == (3, MatchKind.FUZZY)  # digits typed out of order
+
+
+def test_a_series_note_is_no_part_of_a_title_beside_the_series():
+    books = [
+        (205, "Interview with the Vampire (The Vampire Chronicles, #1)", "Anne Rice", "", 400000, 60),
+        (
+            9044,
+            "Vampire Chronicles: Interview with the Vampire, The Vampire Lestat, The Queen of the Damned",
+            "Anne Rice",
+            "",
+            9000,
+            5,
+        ),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    assert resolved(catalogue, "vampire chronicles interview with the vampire") == (205, MatchKind.SERIES)
+    # Not 205's title followed by the start of its note: the first words of 9044's title.
+    typed = "Vampire Chronicles: Interview with the Vampire, The Vampire"
+    assert resolved(catalogue, typed) == (9044, MatchKind.PARTIAL)
