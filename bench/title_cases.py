@@ -16,7 +16,7 @@ title_author "<title> <author>", no word between: "1984 george orwell", "the mar
 author_title "<author> <title>": "george orwell animal farm"
 series_title "<series> <title>": "hunger games catching fire"
 ampersand  "and" written "&", or "&" written "and": "War & Peace", "Angels and Demons"
-added_note a bracketed note the reader added: "Dune (paperback)", "Emma (1815)"
+added_note a bracketed note the reader added: "Dune (paperback)", "Emma (2005)"
 series     series shorthand: "hunger games 2", "harry potter #1", "discworld book 8",
            "harry potter book three", "harry potter III"
 typo       one or two typing slips (dropped, doubled, swapped or replaced letters)
@@ -275,8 +275,11 @@ def _ampersand(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]
 
 
 WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-ROMANS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
-NOTES = ("paperback", "hardcover", "Kindle edition", "audiobook", "novel", "Book 1", "2005", "1st edition")
+# Roman numerals of one letter are left out, as the resolver leaves them: "Kinsey Millhone X" is
+# the book titled "X".
+ROMANS = ("", "II", "III", "IV", "", "VI", "VII", "VIII", "IX", "")
+# No volume among them: "Knight (Book 1)" is also volume 1 of the series Knight.
+NOTES = ("paperback", "hardcover", "Kindle edition", "audiobook", "novel", "2005", "1st edition")
 
 
 def _added_note(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
@@ -294,8 +297,10 @@ def _series(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
     patterns = ["{name} {v}", "{name} #{v}", "{name} book {v}", "{name}, #{v}"]
     words = {}
     if 1 <= volume <= len(WORDS):  # "harry potter book three", "harry potter III"
-        patterns += ["{name} book {word}", "{name} {roman}"]
+        patterns.append("{name} book {word}")
         words = {"word": WORDS[volume - 1], "roman": ROMANS[volume - 1]}
+        if words["roman"]:
+            patterns.append("{name} {roman}")
     yield Case("series", rng.choice(patterns).format(name=name, v=volume, **words), book.book_id)
 
 
