@@ -277,7 +277,7 @@ def _ampersand(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]
 WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 # Roman numerals of one letter are left out, as the resolver leaves them: "Kinsey Millhone X" is
 # the book titled "X".
-ROMANS = ("", "II", "III", "IV", "", "VI", "VII", "VIII", "IX", "")
+ROMANS = {2: "II", 3: "III", 4: "IV", 6: "VI", 7: "VII", 8: "VIII", 9: "IX"}
 # No volume among them: "Knight (Book 1)" is also volume 1 of the series Knight.
 NOTES = ("paperback", "hardcover", "Kindle edition", "audiobook", "novel", "2005", "1st edition")
 
@@ -298,8 +298,8 @@ def _series(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
     words = {}
     if 1 <= volume <= len(WORDS):  # "harry potter book three", "harry potter III"
         patterns.append("{name} book {word}")
-        words = {"word": WORDS[volume - 1], "roman": ROMANS[volume - 1]}
-        if words["roman"]:
+        words = {"word": WORDS[volume - 1], "roman": ROMANS.get(volume, "")}
+        if volume in ROMANS:
             patterns.append("{name} {roman}")
     yield Case("series", rng.choice(patterns).format(name=name, v=volume, **words), book.book_id)
 

@@ -11,12 +11,12 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
    ``GENRE_BOOST · |score| · share of the genres it carries``, so a book of those genres climbs
    by at most half its own score and a book the model does not rate gains nothing;
 3. **rank**: every given book masked, and every book of a series the reader turned a volume of
-   down and loved none of (:func:`series_turned_down`), then :func:`~readcrumbs.ranking.top_k_reader` (or
-   :func:`~readcrumbs.ranking.top_k_positive` over the books that score above zero, looked for
-   among the model's :meth:`~Recommender.reader_candidates` when it names them), which
-   rank exactly as offline evaluation's :func:`~readcrumbs.ranking.top_k`; with
-   ``one_per_series``, one book per series, the next volume the reader has not given, in the
-   place of the series' best-ranked book;
+   down and loved none of (:func:`series_turned_down`), then
+   :func:`~readcrumbs.ranking.top_k_reader` (or :func:`~readcrumbs.ranking.top_k_positive` over
+   the books that score above zero, looked for among the model's
+   :meth:`~Recommender.reader_candidates` when it names them), which rank exactly as offline
+   evaluation's :func:`~readcrumbs.ranking.top_k`; with ``one_per_series``, one book per series,
+   the next volume the reader has not given, in the place of the series' best-ranked book;
 4. **explain**: :meth:`Recommender.explain_reader` for the k shown books only, then
    :func:`reasons`.
 """

@@ -22,11 +22,10 @@
 
 Steps 1–5 are dict look-ups on keys normalized when the catalogue was built, and step 9 a
 binary search in the sorted names; steps 6–8 and 10 score candidates, and tolerate typos only
-when ``fuzzy`` is on. Confidence (0..100) is 100 for a look-up, 97 for a main
-title, 95 for a partial title or a series acronym (readings less certain), and the similarity
-where typos were tolerated; below the threshold nothing is matched: wrong is worse than unknown.
-A key several books share resolves to the best known (the lowest rank) and names the others as
-alternatives.
+when ``fuzzy`` is on. Confidence (0..100) is 100 for a look-up, 97 for a main title, 95 for a
+partial title or a series acronym (readings less certain), and the similarity where typos were
+tolerated; below the threshold nothing is matched: wrong is worse than unknown. A key several
+books share resolves to the best known (the lowest rank) and names the others as alternatives.
 """
 
 from __future__ import annotations
