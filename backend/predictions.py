@@ -80,7 +80,7 @@ def predict(state: ServingState, request: PredictRequest, resolved: Resolved | N
     cards = state.cards
     books = [
         recommended_book(
-            cards[recommendation.book_id],
+            cards[recommendation.book],
             recommendation.score,
             [cards[reason]["title"] for reason in recommendation.because],
             recommendation.because_genres,
@@ -99,7 +99,7 @@ def predict(state: ServingState, request: PredictRequest, resolved: Resolved | N
         items=[str(item) for item in request.items],
         item_ids=favourite_ids,
         prediction=answered["recs"],
-        prediction_ids=[recommendation.book_id for recommendation in recommendations],
+        prediction_ids=[recommendation.book for recommendation in recommendations],
         scores=[recommendation.score for recommendation in recommendations],
         latency_ms=(time.perf_counter() - started) * 1000.0,
         model_version=state.version,

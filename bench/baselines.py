@@ -160,10 +160,10 @@ def bare_scoring_app(bundle: ModelBundle) -> FastAPI:
             return Response('{"detail":"no item matched a book"}', 400, media_type="application/json")
         books = []
         for recommendation in bundle.recommend([match.book_id for match in resolved], body.k):
-            book = facts[recommendation.book_id]
+            book = facts[recommendation.book]
             books.append(
                 RecommendedBook(
-                    book_id=recommendation.book_id,
+                    book_id=recommendation.book,
                     title=book.title,
                     authors=book.authors,
                     year=book.year,

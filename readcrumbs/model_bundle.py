@@ -14,13 +14,13 @@ import io
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from readcrumbs.book_facts import BookFacts
 from readcrumbs.errors import ChecksumMismatch, RegistryError, UnknownBook
-from readcrumbs.recommend import ReaderInput, rank_reader
+from readcrumbs.recommend import ReaderInput, Recommendation, rank_reader
 from readcrumbs.recommenders import Recommender, arrays_to_npz, load_model
 from readcrumbs.registry import Manifest, Registry
 
@@ -36,15 +36,6 @@ _NO_BOOKS = np.zeros(0, dtype=np.int64)
 _NO_BOOKS.flags.writeable = False
 
 Columns = dict[str, list[Any]]
-
-
-class Recommendation(NamedTuple):
-    """One recommended book: its score, and the favourites (book_ids) and genres that led to it."""
-
-    book_id: int
-    score: float
-    because: list[int]
-    because_genres: list[str]
 
 
 def bundle_files(model: Recommender, catalogue: pd.DataFrame) -> dict[str, bytes]:
@@ -100,8 +91,7 @@ class ModelBundle:
         self.model = model
         self.columns = dict(columns)
         self.book_ids = np.asarray(self.columns["book_id"], dtype=np.int64)  # (n_books,) index → book_id
-        self.book_id_list: list[int] = self.book_ids.tolist()  # index → book_id as Python ints
-        self.index_of = {book_id: index for index, book_id in enumerate(self.book_id_list)}
+        self.index_of = {book_id: index for index, book_id in enumerate(self.book_ids.tolist())}
         self.facts = BookFacts(self.columns)
 
     @property
@@ -135,7 +125,8 @@ class ModelBundle:
         genres: Sequence[str] = (),
         one_per_series: bool = False,
     ) -> list[Recommendation]:
-        """The ``k`` best books for a reader with these favourites and dislikes (book_ids).
+        """The ``k`` best books for a reader with these favourites and dislikes (book_ids), named
+        by book_id.
 
         ``genres`` (catalogue genre names) steer the ranking, or alone give a starter list; see
         :mod:`readcrumbs.recommend`. Given books are never recommended back. Raises
@@ -148,16 +139,7 @@ class ModelBundle:
             genres=self.facts.known_genres(genres),
             one_per_series=one_per_series,
         )
-        book_id = self.book_id_list
-        return [
-            Recommendation(
-                book_id[ranked.book],
-                ranked.score,
-                [book_id[reason] for reason in ranked.because],
-                ranked.because_genres,
-            )
-            for ranked in rank_reader(self.model, self.facts, reader, k)
-        ]
+        return rank_reader(self.model, self.facts, reader, k, self.book_ids)
 
 
 def load_bundle(registry: Registry, name: str, version: int) -> ModelBundle:

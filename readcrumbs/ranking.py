@@ -80,23 +80,28 @@ def top_k_positive(scores: np.ndarray, k: int, candidates: np.ndarray | None = N
     """:func:`top_k_reader` when at least ``k`` books score above zero, else None.
 
     ``scores``: (n_books,) float32 with the given books already -inf. The k best books are then
-    all above zero, so only those are partitioned: for item-weight models a few hundred books
-    instead of every one (a partition of mostly zeros is slow: the ties are many).
+    all above zero, so only the books that can score above zero are partitioned: for item-weight
+    models a few hundred books instead of every one (a partition of mostly zeros is slow: the
+    ties are many). A NaN score may also give None: top_k_reader knows where NaN ranks.
     ``candidates``: (m,) int64 ascending unique indices that include every book scoring above
     zero (:meth:`~readcrumbs.recommenders.base.Recommender.reader_candidates`); only they are
     looked at. None looks at every book.
     """
     # Either way ascending, as the tie-break below needs.
-    positive = np.flatnonzero(scores > 0) if candidates is None else candidates[scores[candidates] > 0]
-    if len(positive) < k or k == 0:
+    books = np.flatnonzero(scores > 0) if candidates is None else candidates
+    values = scores[books]
+    if len(values) < k or k == 0:
         return None
-    positive_scores = scores[positive]
-    kth = np.partition(positive_scores, len(positive) - k)[len(positive) - k]
-    chosen = positive[positive_scores >= kth]  # ascending; exactly k unless books tie with the k-th
+    kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th best score
+    if not kth > 0:  # fewer than k books above zero
+        return None
+    chosen = books[values >= kth]  # ascending; exactly k unless books tie with the k-th
+    if len(chosen) < k:  # NaN scores, which the partition puts above every number
+        return None
     if len(chosen) > k:
-        above = positive[positive_scores > kth]
-        # ``positive`` is ascending, so the first tied books are the lowest-index ones, as in top_k.
-        tied = positive[positive_scores == kth][: k - len(above)]
+        above = books[values > kth]
+        # ``books`` is ascending, so the first tied books are the lowest-index ones, as in top_k.
+        tied = books[values == kth][: k - len(above)]
         chosen = np.sort(np.concatenate([above, tied]))
     ranked: np.ndarray = chosen[np.argsort(-scores[chosen], kind="stable")]
     return ranked.astype(np.int64, copy=False)

@@ -52,10 +52,12 @@ class ReaderInput:
     one_per_series: bool = False
 
 
-class Ranked(NamedTuple):
-    """One shown book (an index): its score and its reasons, as indices and genre keys.
+class Recommendation(NamedTuple):
+    """One shown book, its score and what led to it: favourites and genre keys.
 
-    A named tuple: serving makes k of these per request, and a tuple is built in C.
+    ``book`` and ``because`` are book indices, or book_ids where :func:`rank_reader` was given the
+    catalogue's (:meth:`~readcrumbs.model_bundle.ModelBundle.recommend`). A named tuple: serving
+    makes k of these per request, and a tuple is built in C.
     """
 
     book: int
@@ -80,9 +82,13 @@ def reader_books(reader: ReaderInput) -> tuple[np.ndarray, np.ndarray, bool]:
     return np.array(books, dtype=np.int64), np.array(signal, dtype=np.float32), has_favourites
 
 
-def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: int) -> list[Ranked]:
+def rank_reader(
+    model: Recommender, facts: BookFacts, reader: ReaderInput, k: int, book_ids: np.ndarray | None = None
+) -> list[Recommendation]:
     """The ``k`` best books for ``reader`` with their reasons, best first (see module docstring).
 
+    ``book_ids``: (n_books,) int64, index → book_id; given, the answer names books by book_id
+    (one gather here rather than a second pass over the answer), else by index.
     Returns fewer than ``k`` when fewer books are left once the given ones are masked.
     """
     books, signal, has_favourites = reader_books(reader)
@@ -107,10 +113,13 @@ def rank_reader(model: Recommender, facts: BookFacts, reader: ReaderInput, k: in
         best = top_k_positive(scores, k, candidates)
         shown = best if best is not None else top_k_reader(scores, hidden, k)
     shares = model.explain_reader(books, signal, shown) if has_favourites else None
-    because = reasons(shares, books, signal) if shares is not None else [[] for _ in range(len(shown))]
+    names = books if book_ids is None else book_ids[books]
+    because = reasons(shares, names, signal) if shares is not None else [[] for _ in range(len(shown))]
+    genres = [facts.genres_of(book, reader.genres) if match is not None else [] for book in shown.tolist()]
+    labels = shown if book_ids is None else book_ids[shown]
     return [
-        Ranked(book, score, named, facts.genres_of(book, reader.genres) if match is not None else [])
-        for book, score, named in zip(shown.tolist(), scores[shown].tolist(), because, strict=True)
+        Recommendation(*fields)
+        for fields in zip(labels.tolist(), scores[shown].tolist(), because, genres, strict=True)
     ]
 
 
@@ -143,9 +152,10 @@ def likeness_to_dislikes(scores: np.ndarray) -> np.ndarray:
 
 
 def reasons(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[list[int]]:
-    """The favourites (book indices) that explain each shown book, strongest first.
+    """The favourites that explain each shown book, strongest first, named as in ``books``.
 
-    ``shares``: (m, n), each of the reader's n books' term in each of the m shown books' scores.
+    ``shares``: (m, n), each of the reader's n books' term in each of the m shown books' scores;
+    ``books``: (n,) int64, the reader's books (indices or book_ids).
     A favourite is named for a book when its term is positive and at least :data:`REASON_SHARE` of
     the sum of that book's positive terms; the strongest positive favourite is always named; at
     most :data:`MAX_REASONS`. Dislikes are never reasons. Returns m lists.
@@ -157,15 +167,14 @@ def reasons(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[l
     columns = range(len(book_list))
     named: list[list[int]] = []
     for row in terms:
-        threshold = REASON_SHARE * sum(row)
-        strongest = sorted(columns, key=row.__getitem__, reverse=True)[:MAX_REASONS]
-        named.append(
-            [
-                book_list[i]
-                for rank, i in enumerate(strongest)
-                if row[i] > 0 and (rank == 0 or row[i] >= threshold)
-            ]
-        )
+        total = sum(row)
+        threshold = REASON_SHARE * total
+        # The terms at or above the threshold are the strongest ones: filter, then sort those few.
+        strong = [i for i in columns if row[i] > 0 and row[i] >= threshold]
+        if not strong and total > 0:  # four or more even terms, each under the threshold
+            strong = [max(columns, key=row.__getitem__)]
+        strong.sort(key=row.__getitem__, reverse=True)  # stable: ties keep the books' order
+        named.append([book_list[i] for i in strong[:MAX_REASONS]])
     return named
 
 

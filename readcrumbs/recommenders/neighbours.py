@@ -80,20 +80,29 @@ class ItemWeights:
     def score_reader(self, books: np.ndarray, signal: np.ndarray) -> np.ndarray:
         """Σ signal[i] · W[books[i]]: (n_books,) float32.
 
-        ``books`` come in ascending order (the interface's contract), the order in which scipy's
-        product adds a CSR row's entries, so the sums are bit-for-bit the batch path's.
+        The rows go end to end into one ``np.add.at``, which adds them in that order: ``books``
+        ascending (the interface's contract), the order in which scipy's product adds a CSR row's
+        entries, so the sums are bit-for-bit the batch path's.
         """
         scores = np.zeros(self.n_books, dtype=np.float32)
-        starts, indices, data = self._starts, self.indices, self.data
-        for book, weight in zip(books.tolist(), signal.tolist(), strict=True):
-            start, stop = starts[book], starts[book + 1]
-            # A row's column indices are unique, so the fancy-indexed += adds each weight once.
-            # A favourite's weight is 1: its row is added as it is (x · 1 == x in float32).
-            if weight == FAVOURITE:
-                scores[indices[start:stop]] += data[start:stop]
-            else:
-                scores[indices[start:stop]] += np.float32(weight) * data[start:stop]
+        if len(books):
+            columns, weights = self._rows(books, signal)
+            np.add.at(scores, columns, weights)
         return scores
+
+    def _rows(self, books: np.ndarray, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of ``books`` end to end: (m,) int32 columns and (m,) float32 weights × signal."""
+        starts, indices, data = self._starts, self.indices, self.data
+        spans = [(starts[book], starts[book + 1]) for book in books.tolist()]
+        columns = np.concatenate([indices[start:stop] for start, stop in spans])
+        # A favourite's weight is 1: its row is taken as it is (x · 1 == x in float32).
+        weights = np.concatenate(
+            [
+                data[start:stop] if value == FAVOURITE else np.float32(value) * data[start:stop]
+                for (start, stop), value in zip(spans, signal.tolist(), strict=True)
+            ]
+        )
+        return columns, weights
 
     def reader_candidates(self, books: np.ndarray) -> np.ndarray:
         """The books the rows of ``books`` reach: (m,) int64, ascending and unique.

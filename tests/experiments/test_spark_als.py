@@ -321,7 +321,7 @@ def test_a_spark_version_serves_like_any_als(trained: TrainedOnSpark) -> None:
 
     assert isinstance(bundle.model, ALS)
     assert bundle.model.item_factors.shape == (len(trained.dataset.book_ids), PARAMS["factors"])
-    recommended = [rec.book_id for rec in recommendations]
+    recommended = [rec.book for rec in recommendations]
     assert len(recommended) == 5 and not set(recommended) & set(favourites)
     genre_zero = set(trained.dataset.book_ids[:BOOKS_PER_GENRE].tolist())
     assert set(recommended) <= genre_zero

@@ -109,7 +109,7 @@ def test_recommend_speaks_book_ids_and_never_returns_favourites(registry: Regist
     favourites = [int(BOOK_IDS[0]), int(BOOK_IDS[2]), int(BOOK_IDS[4])]
     recommendations = bundle.recommend(favourites, k=5)
     assert len(recommendations) == 5
-    books = [r.book_id for r in recommendations]
+    books = [r.book for r in recommendations]
     assert not set(books) & set(favourites)
     # Checker board: even indices go with even indices.
     assert all((book - BOOK_IDS[0]) % 2 == 0 for book in books)
@@ -172,9 +172,9 @@ def test_recommend_takes_dislikes_genres_and_the_series_option_by_book_id(regist
     bundle = load_bundle(registry, NAME, register(registry, bundle_files(model, frame)))
     favourite, disliked = int(BOOK_IDS[0]), int(BOOK_IDS[2])
     shown = bundle.recommend([favourite], 5, disliked=[disliked], one_per_series=True)
-    assert disliked not in [r.book_id for r in shown] and favourite not in [r.book_id for r in shown]
+    assert disliked not in [r.book for r in shown] and favourite not in [r.book for r in shown]
     starter = bundle.recommend([], 3, genres=["Odd"])
-    assert all((r.book_id - BOOK_IDS[0]) % 2 == 1 and r.because_genres == ["odd"] for r in starter)
+    assert all((r.book - BOOK_IDS[0]) % 2 == 1 and r.because_genres == ["odd"] for r in starter)
     with pytest.raises(UnknownGenre):
         bundle.recommend([favourite], 3, genres=["evens and odds"])
     with pytest.raises(UnknownBook):

@@ -116,6 +116,23 @@ def test_top_k_positive_ranks_as_the_full_ranking_when_k_books_score_above_zero(
             assert shortcut is None and among is None
 
 
+def test_top_k_positive_never_ranks_otherwise_than_the_full_ranking_when_scores_are_nan() -> None:
+    # np.partition puts NaN above every number: the shortcut must then answer as top_k_reader
+    # does, or give None (top_k_reader then ranks).
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        scores = rng.normal(size=100).astype(np.float32)
+        scores[rng.choice(100, size=int(rng.integers(1, 4)), replace=False)] = np.nan
+        if rng.random() < 0.5:  # ties at the k-th
+            scores = np.round(scores).astype(np.float32)
+        k = int(rng.integers(1, 12))
+        candidates = np.arange(100, dtype=np.int64)
+        for shortcut in (top_k_positive(scores.copy(), k), top_k_positive(scores.copy(), k, candidates)):
+            if shortcut is not None:
+                expected = top_k_reader(scores.copy(), np.zeros(0, dtype=np.int64), k)
+                np.testing.assert_array_equal(shortcut, expected)
+
+
 def test_favourites_matrix_carries_each_books_signal() -> None:
     matrix = favourites_matrix(
         [np.array([3, 1, 3]), np.array([2])], 5, [np.array([-1.0, 1.0, 1.0]), np.array([1.0])]

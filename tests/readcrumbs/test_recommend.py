@@ -81,6 +81,31 @@ def test_at_most_three_reasons() -> None:
     assert reasons(shares, np.arange(4), np.ones(4, dtype=np.float32)) == [[0, 1, 2]]
 
 
+def reasons_by_definition(shares: np.ndarray, books: np.ndarray, signal: np.ndarray) -> list[list[int]]:
+    """reasons() as its docstring says it: every book sorted by its term (ties in the books'
+    order), the first three kept when positive and, after the strongest, at least 30 %."""
+    named = []
+    signs = signal.tolist()
+    for row in shares.tolist():
+        terms = [value if value > 0 and sign > 0 else 0.0 for value, sign in zip(row, signs, strict=True)]
+        threshold = 0.3 * sum(terms)
+        strongest = sorted(range(len(terms)), key=terms.__getitem__, reverse=True)[:3]
+        kept = [i for rank, i in enumerate(strongest) if terms[i] > 0 and (not rank or terms[i] >= threshold)]
+        named.append([int(books[i]) for i in kept])
+    return named
+
+
+def test_reasons_name_the_favourites_their_definition_names() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(3000):
+        n = int(rng.integers(1, 9))
+        # Few distinct values: ties, zeros and negative terms are common.
+        shares = (rng.integers(-2, 4, size=(5, n)) * rng.random((5, n)).round(1)).astype(np.float32)
+        signal = np.where(rng.random(n) < 0.8, 1.0, -1.0).astype(np.float32)
+        books = rng.choice(1000, size=n, replace=False)
+        assert reasons(shares, books, signal) == reasons_by_definition(shares, books, signal)
+
+
 def test_a_disliked_book_is_never_shown_and_counts_against_books_like_it() -> None:
     knn = model({(0, 4): 0.5, (0, 7): 0.45, (6, 4): 0.4, (6, 5): 0.1})
     before = [r.book for r in rank_reader(knn, facts(), reader([0]), 2)]
