@@ -50,7 +50,7 @@ class CandidateIndex:
             return []
         # Trigrams most names have (" th", "the") cost the most to count and tell the least.
         rare = [ids for ids in lists if len(ids) <= self._common]
-        lists = rare if len(rare) >= len(lists) // 2 else lists
+        lists = rare if rare and len(rare) >= len(lists) // 2 else lists
         counts = np.bincount(np.concatenate(lists), minlength=len(self.names))  # (n_names,) shared
         floor = max(2, len(grams) // 4)
         # Filter first: argpartition over thousands of equal zeros is slow (numpy's introselect).

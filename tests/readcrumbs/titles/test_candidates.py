@@ -31,6 +31,14 @@ def test_common_trigrams_do_not_decide_alone():
     assert names[index.candidates("the hobit")[0]] == "the hobbit"
 
 
+def test_a_query_whose_only_trigram_is_common_is_no_error():
+    # "Then 1" read as "the 1": the one trigram of "1", " 1 ", is in many names. Leaving the
+    # common lists out used to leave no list to count, and resolving the title raised ValueError.
+    names = [f"saga {word} 1" for word in ("alpha", "bravo", "charlie", "delta", "echo")] * 10
+    index = CandidateIndex(names)
+    assert index.candidates("1") == []  # one trigram in common is no typo of any of them
+
+
 def test_text_helpers():
     assert strip_note("Catching Fire (The Hunger Games, #2)") == "Catching Fire"
     assert strip_note("Emma") == "Emma"
