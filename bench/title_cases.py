@@ -22,6 +22,10 @@ series     series shorthand: "hunger games 2", "harry potter #1", "discworld boo
 typo       one or two typing slips (dropped, doubled, swapped or replaced letters)
 partial    the title's first words, the rest left off ("the very hungry caterpillar")
 negative   words of real titles recombined into a title no book has
+number     a number written the other way: "13 reasons why", "catch twenty two"
+apostrophe the apostrophes left out: "Enders Game", "the hitchhikers guide to the galaxy"
+series_tail the title after its series' name: "Goblet of Fire", "Kid Lawyer" (for
+           "Theodore Boone: Kid Lawyer")
 ========== ==========================================================================
 
 Labels are kept only where they are unambiguous: a case is dropped when another book has the same
@@ -47,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from readcrumbs.series import parse_series
-from readcrumbs.text import normalize_title
+from readcrumbs.text import normalize_title, numbers_as_digits
 from readcrumbs.titles.keys import VOLUME_RANGE
 
 FORMS: tuple[str, ...] = (
@@ -68,6 +72,10 @@ FORMS: tuple[str, ...] = (
     "typo",
     "partial",
     "negative",
+    # Added after the others, so that each earlier form keeps its cases for a seed.
+    "number",
+    "apostrophe",
+    "series_tail",
 )
 PER_FORM = 150
 _NOTE = re.compile(r"\s*\([^()]*\)\s*$")
@@ -345,6 +353,63 @@ def _negative(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
     yield Case("negative", typed, None)
 
 
+_SPELLED = dict(enumerate(WORDS, 1)) | {
+    11: "eleven",
+    12: "twelve",
+    13: "thirteen",
+    14: "fourteen",
+    15: "fifteen",
+    16: "sixteen",
+    17: "seventeen",
+    18: "eighteen",
+    19: "nineteen",
+    20: "twenty",
+    30: "thirty",
+    40: "forty",
+    50: "fifty",
+    60: "sixty",
+    70: "seventy",
+    80: "eighty",
+    90: "ninety",
+}
+# A number in a title, not a volume's ("Naruto, Vol. 5": readers write no "Vol. five").
+_NUMBER = re.compile(r"(?<![#\d])(?<!vol\. )(?<!volume )(?<!no\. )\b\d{1,2}\b", re.IGNORECASE)
+
+
+def _spelled(number: int) -> str | None:
+    """1..99 in words ("twenty two"), None for other numbers."""
+    if number in _SPELLED:
+        return _SPELLED[number]
+    tens, units = divmod(number, 10)
+    return f"{_SPELLED[10 * tens]} {_SPELLED[units]}" if 2 <= tens <= 9 and units else None
+
+
+def _number(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    title = short_title(book.title)
+    digits = numbers_as_digits(normalize_title(title))
+    if digits != normalize_title(title):  # words in the title: the reader writes digits
+        yield Case("number", digits, book.book_id)
+    elif (found := _NUMBER.search(title)) and (words := _spelled(int(found[0]))):
+        yield Case("number", title[: found.start()] + words + title[found.end() :], book.book_id)
+
+
+def _apostrophe(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    title = short_title(book.title)
+    if "'" in title:
+        typed = title.replace("'", "")
+        yield Case("apostrophe", typed.lower() if rng.random() < 0.5 else typed, book.book_id)
+
+
+def _series_tail(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    ref = parse_series(book.title)
+    if ref is None or len(ref.key.split()) < 2 or VOLUME_RANGE.search(book.title):
+        return
+    name = re.escape(ref.name)
+    found = re.match(rf"^{name}(?:\s+and\s+(?:the\s+)?|\s*:\s*)(?P<tail>.+)$", short_title(book.title), re.I)
+    if found and len(found["tail"].split()) >= 2 and not re.match(r"(?i)vol|volume|book|part", found["tail"]):
+        yield Case("series_tail", found["tail"], book.book_id)
+
+
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -368,6 +433,9 @@ _MAKERS = {
     "typo": _typo,
     "partial": _partial,
     "negative": _negative,
+    "number": _number,
+    "apostrophe": _apostrophe,
+    "series_tail": _series_tail,
 }
 
 

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from readcrumbs.series import parse_series
-from readcrumbs.text import normalize_title
+from readcrumbs.text import plain_words
 
 NON_GENRE_SHELVES: frozenset[str] = frozenset(
     {
@@ -125,7 +125,7 @@ def canonical_genre(shelf: str) -> str | None:
 
 def _shelf(name: str) -> str:
     """A name as Goodreads writes shelves: lower case, words joined by '-'."""
-    return normalize_title(name).replace(" ", "-")
+    return plain_words(name).replace(" ", "-")
 
 
 def shelf_names_of(titles: Iterable[str], authors: Iterable[str]) -> frozenset[str]:
@@ -138,7 +138,7 @@ def shelf_names_of(titles: Iterable[str], authors: Iterable[str]) -> frozenset[s
     surnames: Counter[str] = Counter()
     for author_list in authors:
         for author in author_list.split(","):
-            words = normalize_title(author).split()
+            words = plain_words(author).split()
             if not words:
                 continue
             names.add("-".join(words))

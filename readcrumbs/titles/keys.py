@@ -14,11 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from readcrumbs.series import parse_series
-from readcrumbs.text import acronym, main_title, strip_note
+from readcrumbs.text import acronym, main_title, numbers_as_digits, strip_note
 from readcrumbs.text import normalize_title as _normalize_title
 
 Positions = tuple[int, ...]
 VOLUME_RANGE = re.compile(r"#\s*\d+(?:\.\d+)?\s*[-–&,]\s*#?\d")
+# A leading article, once a series' name and "and" are left off a title.
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
+# A title's tail that only numbers a volume ("Saga, Vol. 1", "Captive Prince: Volume Two").
+_VOLUME_TAIL = re.compile(r"^(?:vol|volume|book|part|no|tome)\b")
+# A series' name of one word is as often a character ("Ramona and Her Mother", "Anna Dressed in
+# Blood"), and a tail of one word is no name ("Boxset"): both answer for nothing alone.
+TAIL_MIN_WORDS = 2
 
 
 def _ranked(groups: dict[str, list[int]], rank: Sequence[int]) -> dict[str, Positions]:
@@ -32,13 +39,16 @@ class BookKeys:
 
     ``titles``: exact titles; ``normalized``: :func:`normalize_title` of the title and of the
     title without its series note; ``original``: of goodbooks' ``original_title``; ``main``: of
-    the title before its subtitle; ``series``: (series key, volume) → books; ``series_names``:
-    a series key or its acronym ("lotr") → series keys, the key itself first (an acronym is a
-    guess); ``series_books``: a series key → its books; ``authors``: a normalized author name or
-    surname → books. Per position: ``names``, the book's normalized title, short title and
-    original title; ``plain_names``, the same without the series note (the title's short form
-    and its original title); ``main_names``, its main title ('' when it has no subtitle); ``full_names``,
-    its normalized title; ``author_names``, its normalized authors. ``sorted_names`` holds every
+    the title before its subtitle, and of the title after its series' name when it starts with
+    it ("goblet of fire" for "Harry Potter and the Goblet of Fire (Harry Potter, #4)"); these
+    three also file each key with its numbers in digits (:func:`numbers_as_digits`).
+    ``series``: (series key, volume) → books; ``series_names``: a series key or its acronym
+    ("lotr") → series keys, the key itself first (an acronym is a guess); ``series_books``: a
+    series key → its books; ``authors``: a normalized author name or surname → books.
+    Per position: ``names``, the book's normalized title, short title and original title;
+    ``plain_names``, the same without the series note (the title's short form and its original
+    title); ``main_names``, its main title ('' when it has no subtitle); ``full_names``, its
+    normalized title; ``author_names``, its normalized authors. ``sorted_names`` holds every
     name and main title once, sorted, with ``sorted_positions`` the books answering to each.
     """
 
@@ -108,6 +118,8 @@ class BookKeys:
             ref = parse_series(title)
             # "(Harry Potter, #1-6)" is a box set, not volume 1.
             if ref is not None and not VOLUME_RANGE.search(title):
+                if (tail := series_tail(title, ref.key)) and tail not in book_names:
+                    main[tail].append(position)
                 series[(ref.key, ref.volume)].append(position)
                 series_members[ref.key].add(position)
                 series_names[ref.key].add(ref.key)
@@ -127,6 +139,12 @@ class BookKeys:
             if len(members - set(main[key])) >= 2:
                 for position in main.pop(key):
                     main_names[position] = ""
+        # Readers write numbers both ways: every title is also filed with its numbers in digits
+        # ("13 reasons why"); the resolver looks a typed title up in that form too.
+        for table in (normalized, original, main):
+            for key, positions in list(table.items()):
+                if (digits := numbers_as_digits(key)) != key:
+                    table[digits].extend(positions)
         every_name: dict[str, list[int]] = defaultdict(list)
         for position, (book_names_, main_key) in enumerate(zip(names, main_names, strict=True)):
             for key in (*book_names_, main_key) if main_key else book_names_:
@@ -163,6 +181,32 @@ class BookKeys:
             if len(name) == len(norm) or name[len(norm)] == " ":
                 found.update(positions)
         return tuple(sorted(found, key=self.rank.__getitem__))
+
+
+def series_tail(title: str, series_key: str) -> str:
+    """What a title says after its series' name, as readers name the book alone, or ''.
+
+    The name must be followed by "and" ("Harry Potter and the Goblet of Fire") or by a subtitle
+    ("Theodore Boone: Kid Lawyer"); ``series_key`` is the normalized name.
+
+    >>> series_tail("Harry Potter and the Goblet of Fire (Harry Potter, #4)", "harry potter")
+    'goblet of fire'
+    >>> series_tail("Theodore Boone: Kid Lawyer (Theodore Boone, #1)", "theodore boone")
+    'kid lawyer'
+    >>> series_tail("Saga, Vol. 1 (Saga, #1)", "saga"), series_tail("Anna in Blood (Anna, #1)", "anna")
+    ('', '')
+    """
+    if len(series_key.split()) < TAIL_MIN_WORDS:
+        return ""
+    short, main = strip_note(title), main_title(title)
+    if main != short and _normalize_title(main) == series_key:
+        tail = _normalize_title(short[len(main) :])  # the subtitle
+    else:
+        norm = _normalize_title(short)
+        if not norm.startswith(f"{series_key} and "):
+            return ""
+        tail = _ARTICLE.sub("", norm[len(series_key) + len(" and ") :])
+    return tail if len(tail.split()) >= TAIL_MIN_WORDS and not _VOLUME_TAIL.match(tail) else ""
 
 
 def _named_first(name: str, series_keys: set[str]) -> tuple[str, ...]:

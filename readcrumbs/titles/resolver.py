@@ -1,10 +1,12 @@
 """Resolving what a reader typed to a book, in order of confidence; the first step that finds it wins.
 
 1. ``exact``: the title exactly as in the catalogue;
-2. ``normalized``: :func:`~readcrumbs.text.normalize_title` (case, accents, punctuation, a
-   leading article), of the title or of the title without its series note;
+2. ``normalized``: :func:`~readcrumbs.text.normalize_title` (case, accents, punctuation,
+   apostrophes, a leading article), of the title or of the title without its series note;
+   steps 2–4 also read numbers in words as digits ("13 reasons why", "catch twenty two");
 3. ``original``: goodbooks' ``original_title`` ("Harry Potter and the Philosopher's Stone");
-4. ``main_title``: the title before its subtitle ("Unbroken");
+4. ``main_title``: the title before its subtitle ("Unbroken"), or after its series' name
+   ("Goblet of Fire", "Theodore Boone: Kid Lawyer" as "Kid Lawyer");
 5. ``book_id``: a string of digits that is no title stops here, for the catalogue to look it up
    as a book_id (a JSON integer never reaches the resolver);
 6. ``by_author``: "<title> by <author>", "<author> - <title>" or "<title> - <author>", the title
@@ -37,7 +39,7 @@ from enum import StrEnum
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from readcrumbs.text import normalize_title, strip_note
+from readcrumbs.text import normalize_title, numbers_as_digits, strip_note
 from readcrumbs.titles.candidates import CandidateIndex
 from readcrumbs.titles.keys import BookKeys, Positions
 
@@ -179,15 +181,15 @@ class TitleResolver:
         norm = normalize_title(text)
         if not norm:
             return None
+        # The keys are also filed with their numbers in digits ("catch twenty two" -> "catch 22").
+        digits = numbers_as_digits(norm)
         for table, kind, confidence in (
             (keys.normalized, MatchKind.NORMALIZED, 100.0),
             (keys.original, MatchKind.ORIGINAL, 100.0),
+            (keys.main, MatchKind.MAIN_TITLE, MAIN_CONFIDENCE),
         ):
-            positions = table.get(norm)
-            if positions:
+            if positions := table.get(norm) or table.get(digits):
                 return _found(positions, kind, confidence)
-        if positions := keys.main.get(norm):
-            return _found(positions, MatchKind.MAIN_TITLE, MAIN_CONFIDENCE)
         if norm.isdecimal():
             return None  # a book_id: the catalogue looks it up (it knows ids, not positions)
         found = self._by_author(text, fuzzy) or self._series(norm, fuzzy)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readcrumbs.text import acronym, main_title, normalize_title, strip_note
+from readcrumbs.text import acronym, main_title, normalize_title, numbers_as_digits, strip_note
 from readcrumbs.titles.candidates import CandidateIndex, trigrams
 
 NAMES = ["hobbit", "catching fire", "hunger games", "very hungry caterpillar board book", "dune messiah"]
@@ -49,3 +49,12 @@ def test_text_helpers():
     assert normalize_title("a_b  --  c") == "a_b c"
     assert normalize_title("Angels & Demons") == normalize_title("angels and demons") == "angels and demons"
     assert normalize_title("Q&A") == "q and a"
+    assert normalize_title("Ender’s Game") == normalize_title("Enders Game") == "enders game"
+    assert normalize_title("20,000 Leagues") == "20000 leagues"
+    assert numbers_as_digits("one hundred years of solitude") == "100 years of solitude"
+    assert numbers_as_digits("catch twenty two") == numbers_as_digits("catch 22") == "catch 22"
+    assert numbers_as_digits("nineteen eighty four") == "19 84"  # no one number: several
+    assert numbers_as_digits("one one") == "1 1"
+    assert numbers_as_digits("twenty thousand leagues") == "20000 leagues"
+    assert numbers_as_digits("the fifth wave") == "the 5th wave"
+    assert numbers_as_digits("zero to one") == "0 to 1"

@@ -246,3 +246,67 @@ def test_a_series_note_is_no_part_of_a_title_beside_the_series():
     # Not 205's title followed by the start of its note: the first words of 9044's title.
     typed = "Vampire Chronicles: Interview with the Vampire, The Vampire"
     assert resolved(catalogue, typed) == (9044, MatchKind.PARTIAL)
+
+
+def test_numbers_are_read_in_words_and_in_digits():
+    books = [
+        (1, "Thirteen Reasons Why", "Jay Asher", "", 500000, 60),
+        (2, "Catch-22", "Joseph Heller", "", 600000, 60),
+        (3, "One Hundred Years of Solitude", "Gabriel García Márquez", "Cien años de soledad", 500000, 60),
+        (4, "The 5th Wave (The 5th Wave, #1)", "Rick Yancey", "", 300000, 50),
+        (5, "Second Chance", "Jane Green", "", 10000, 10),
+        (6, "2nd Chance (Women's Murder Club, #2)", "James Patterson", "", 90000, 40),
+        (7, "Twenty Thousand Leagues Under the Sea", "Jules Verne", "", 200000, 40),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    assert resolved(catalogue, "13 reasons why") == (1, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "catch twenty two") == (2, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "Catch twenty-two") == (2, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "100 years of solitude") == (3, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "the fifth wave") == (4, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "20,000 leagues under the sea") == (7, MatchKind.NORMALIZED)
+    # A title written in words keeps its own key: "second chance" is book 5, not the more popular 6.
+    assert resolved(catalogue, "second chance") == (5, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "2nd chance") == (6, MatchKind.NORMALIZED)
+    # A slip in a number's word is still a typo of the title written in words.
+    assert resolved(catalogue, "thirten reasons why") == (1, MatchKind.FUZZY)
+
+
+def test_apostrophes_left_out_are_no_obstacle():
+    books = [
+        (1, "Ender's Game (Ender's Saga, #1)", "Orson Scott Card", "Ender's Game", 900000, 60),
+        (2, "Ender's Shadow (The Shadow Series, #1)", "Orson Scott Card", "", 200000, 40),
+        (
+            3,
+            "The Hitchhiker's Guide to the Galaxy (Hitchhiker's Guide to the Galaxy, #1)",
+            "Douglas Adams",
+            "",
+            1e6,
+            60,
+        ),
+        (4, "The Hitchhiker's Guide to the Galaxy: The Trilogy of Four", "Douglas Adams", "", 9000, 5),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    assert resolved(catalogue, "Enders Game") == (1, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "enders shadow") == (2, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "Hitchhikers Guide to the Galaxy") == (3, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "Ender’s Game") == (1, MatchKind.NORMALIZED)  # a typographic apostrophe
+    assert resolved(catalogue, "enders saga 1") == (1, MatchKind.SERIES)
+
+
+def test_a_title_after_its_series_name_names_the_book(catalogue):
+    assert resolved(catalogue, "Chamber of Secrets") == (23, MatchKind.MAIN_TITLE)
+    assert resolved(catalogue, "Sorcerer's Stone") == (2, MatchKind.MAIN_TITLE)
+    assert resolved(catalogue, "sorcerers stone") == (2, MatchKind.MAIN_TITLE)
+    books = [
+        (1, "Theodore Boone: Kid Lawyer (Theodore Boone, #1)", "John Grisham", "", 50000, 30),
+        (2, "Saga, Vol. 1 (Saga, #1)", "Brian K. Vaughan", "", 90000, 50),
+        (3, "Anna Dressed in Blood (Anna, #1)", "Kendare Blake", "", 90000, 50),
+        (4, "Ramona and Her Mother (Ramona, #5)", "Beverly Cleary", "", 20000, 10),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    assert resolved(catalogue, "Kid Lawyer") == (1, MatchKind.MAIN_TITLE)
+    # A volume number is no title, and a series named by one word is as often a character.
+    assert catalogue.match("Vol. 1", fuzzy=False) is None
+    assert catalogue.match("Dressed in Blood", fuzzy=False) is None
+    assert catalogue.match("Her Mother", fuzzy=False) is None
