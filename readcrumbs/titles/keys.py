@@ -118,7 +118,7 @@ class BookKeys:
             ref = parse_series(title)
             # "(Harry Potter, #1-6)" is a box set, not volume 1.
             if ref is not None and not VOLUME_RANGE.search(title):
-                if (tail := series_tail(title, ref.key)) and tail not in book_names:
+                for tail in series_tails(title, ref.key) - book_names.keys():
                     main[tail].append(position)
                 series[(ref.key, ref.volume)].append(position)
                 series_members[ref.key].add(position)
@@ -183,30 +183,35 @@ class BookKeys:
         return tuple(sorted(found, key=self.rank.__getitem__))
 
 
-def series_tail(title: str, series_key: str) -> str:
-    """What a title says after its series' name, as readers name the book alone, or ''.
+def series_tails(title: str, series_key: str) -> set[str]:
+    """What a title says after its series' name, as readers name the book alone: none, or the
+    rest with and without its subtitle.
 
     The name must be followed by "and" ("Harry Potter and the Goblet of Fire") or by a subtitle
     ("Theodore Boone: Kid Lawyer"); ``series_key`` is the normalized name.
 
-    >>> series_tail("Harry Potter and the Goblet of Fire (Harry Potter, #4)", "harry potter")
-    'goblet of fire'
-    >>> series_tail("Theodore Boone: Kid Lawyer (Theodore Boone, #1)", "theodore boone")
-    'kid lawyer'
-    >>> series_tail("Saga, Vol. 1 (Saga, #1)", "saga"), series_tail("Anna in Blood (Anna, #1)", "anna")
-    ('', '')
+    >>> series_tails("Harry Potter and the Goblet of Fire (Harry Potter, #4)", "harry potter")
+    {'goblet of fire'}
+    >>> sorted(series_tails("Harry Potter and the Cursed Child - Parts One and Two", "harry potter"))
+    ['cursed child', 'cursed child parts one and two']
+    >>> series_tails("Theodore Boone: Kid Lawyer (Theodore Boone, #1)", "theodore boone")
+    {'kid lawyer'}
+    >>> series_tails("Saga, Vol. 1 (Saga, #1)", "saga"), series_tails("Anna in Blood (Anna, #1)", "anna")
+    (set(), set())
     """
     if len(series_key.split()) < TAIL_MIN_WORDS:
-        return ""
+        return set()
     short, main = strip_note(title), main_title(title)
     if main != short and _normalize_title(main) == series_key:
-        tail = _normalize_title(short[len(main) :])  # the subtitle
+        tails = {_normalize_title(short[len(main) :])}  # the subtitle
     else:
-        norm = _normalize_title(short)
-        if not norm.startswith(f"{series_key} and "):
-            return ""
-        tail = _ARTICLE.sub("", norm[len(series_key) + len(" and ") :])
-    return tail if len(tail.split()) >= TAIL_MIN_WORDS and not _VOLUME_TAIL.match(tail) else ""
+        joined = f"{series_key} and "
+        tails = {
+            _ARTICLE.sub("", norm[len(joined) :])
+            for norm in (_normalize_title(short), _normalize_title(main))
+            if norm.startswith(joined)
+        }
+    return {tail for tail in tails if len(tail.split()) >= TAIL_MIN_WORDS and not _VOLUME_TAIL.match(tail)}
 
 
 def _named_first(name: str, series_keys: set[str]) -> tuple[str, ...]:

@@ -303,9 +303,18 @@ def test_a_title_after_its_series_name_names_the_book(catalogue):
         (2, "Saga, Vol. 1 (Saga, #1)", "Brian K. Vaughan", "", 90000, 50),
         (3, "Anna Dressed in Blood (Anna, #1)", "Kendare Blake", "", 90000, 50),
         (4, "Ramona and Her Mother (Ramona, #5)", "Beverly Cleary", "", 20000, 10),
+        (
+            5,
+            "Harry Potter and the Cursed Child - Parts One and Two (Harry Potter, #8)",
+            "J.K. Rowling",
+            "",
+            1,
+            1,
+        ),
     ]
     catalogue = Catalogue.from_columns(columns(books))
     assert resolved(catalogue, "Kid Lawyer") == (1, MatchKind.MAIN_TITLE)
+    assert resolved(catalogue, "The Cursed Child") == (5, MatchKind.MAIN_TITLE)  # its subtitle left off
     # A volume number is no title, and a series named by one word is as often a character.
     assert catalogue.match("Vol. 1", fuzzy=False) is None
     assert catalogue.match("Dressed in Blood", fuzzy=False) is None
