@@ -26,6 +26,8 @@ number     a number written the other way: "13 reasons why", "catch twenty two"
 apostrophe the apostrophes left out: "Enders Game", "the hitchhikers guide to the galaxy"
 series_tail the title after its series' name: "Goblet of Fire", "Kid Lawyer" (for
            "Theodore Boone: Kid Lawyer")
+inverted   a library's inverted article: "Great Gatsby, The"
+added_words edition words or a year after the title, no brackets: "1984 novel", "Dune 1965"
 ========== ==========================================================================
 
 Labels are kept only where they are unambiguous: a case is dropped when another book has the same
@@ -76,6 +78,8 @@ FORMS: tuple[str, ...] = (
     "number",
     "apostrophe",
     "series_tail",
+    "inverted",
+    "added_words",
 )
 PER_FORM = 150
 _NOTE = re.compile(r"\s*\([^()]*\)\s*$")
@@ -410,6 +414,21 @@ def _series_tail(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Cas
         yield Case("series_tail", found["tail"], book.book_id)
 
 
+def _inverted(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    title = short_title(book.title)
+    if found := _ARTICLE.match(title):
+        yield Case("inverted", f"{title[found.end() :]}, {found[1]}", book.book_id)
+
+
+ADDED_WORDS = ("novel", "a novel", "book", "paperback", "hardcover", "ebook", "audiobook")
+
+
+def _added_words(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    words = rng.choice((*ADDED_WORDS, str(rng.randint(1900, 2017))))
+    separator = rng.choice((" ", " ", ": ", " - "))
+    yield Case("added_words", f"{short_title(book.title)}{separator}{words}", book.book_id)
+
+
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -436,6 +455,8 @@ _MAKERS = {
     "number": _number,
     "apostrophe": _apostrophe,
     "series_tail": _series_tail,
+    "inverted": _inverted,
+    "added_words": _added_words,
 }
 
 

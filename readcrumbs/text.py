@@ -12,6 +12,8 @@ _NOT_WORD = re.compile(r"\W+")
 _APOSTROPHE = re.compile(r"['’ʼ`]")
 # "20,000 Leagues": a thousands separator is no word break.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+# A library's inverted article: "Great Gatsby, The".
+_INVERTED_ARTICLE = re.compile(r",\s*(?:the|a|an)\s*$", re.IGNORECASE)
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 _UNITS += ["eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"]
@@ -44,8 +46,8 @@ def plain_words(text: str) -> str:
 
 
 def normalize_title(title: str) -> str:
-    """A lookup key that ignores case, accents, punctuation, apostrophes and a leading article;
-    "&" is "and".
+    """A lookup key that ignores case, accents, punctuation, apostrophes and a leading (or a
+    library's trailing) article; "&" is "and".
 
     >>> normalize_title("  The Hobbit, or There and Back Again ")
     'hobbit or there and back again'
@@ -55,11 +57,13 @@ def normalize_title(title: str) -> str:
     True
     >>> normalize_title("Ender's Game"), normalize_title("20,000 Leagues Under the Sea")
     ('enders game', '20000 leagues under the sea')
+    >>> normalize_title("Great Gatsby, The")
+    'great gatsby'
     """
     if "'" in title or not title.isascii():
         title = _APOSTROPHE.sub("", title)
     if "," in title:
-        title = _THOUSANDS.sub("", title)
+        title = _INVERTED_ARTICLE.sub("", _THOUSANDS.sub("", title))
     return plain_words(title)
 
 

@@ -17,8 +17,8 @@
    "hunger games catching fire": the words split where an author's name (or surname) ends or
    begins them, or a series' name begins them, exactly, and the rest matched as in step 6 among
    that author's or that series' books (typos only beside a name of two words or more). Then
-   the notes the reader added in brackets ("(2005)", "(Book 7)") are left off, and the rest
-   goes through every step again;
+   the notes the reader added ("(2005)", "(Book 7)", "1984 novel", "Dune 1965") are left off,
+   and the rest goes through every step again;
 9. ``partial``: the first words of one title, the rest left off ("the very hungry caterpillar");
 10. ``fuzzy``: the closest name among trigram candidates, tolerating typos and a missing tail.
 
@@ -144,11 +144,22 @@ def series_shorthand(norm: str) -> re.Match[str] | None:
     return _SERIES_SHORTHAND.match(norm) if norm[-1].isdigit() and len(norm) < 200 else None
 
 
+# What readers add after a title without brackets: "1984 novel", "Dune 1965", "Gone Girl: A
+# Novel", "the hobbit book". Not "series" or "trilogy": those name the series, not its first book.
+# One only: "The Children's Book ebook" is "The Children's Book".
+_ADDED_WORDS = re.compile(
+    r"[\s:,.-]+(?:(?:a|the)\s+)?(?:novel|book|paperback|hardcover|hardback|e-?book|audiobook|"
+    r"kindle(?:\s+edition)?|edition|(?:1[5-9]|20)\d\d)\s*$",
+    re.IGNORECASE,
+)
+
+
 def strip_notes(text: str) -> str:
-    """``text`` without its trailing bracketed notes: "Dune (Book 1) (2005)" -> "Dune"."""
+    """``text`` without the notes a reader added after the title: bracketed ones, and edition
+    words or a year without brackets. "Dune (Book 1) (2005)" -> "Dune", "1984 novel" -> "1984"."""
     while (plain := strip_note(text)) != text:
         text = plain
-    return text
+    return _ADDED_WORDS.sub("", text).strip() or text
 
 
 def _article_slip(norm: str) -> str | None:
@@ -273,8 +284,8 @@ class TitleResolver:
         return extra > 0 and 100.0 * (1.0 - extra / (len(name) + 3)) < self.fuzzy_threshold
 
     def _without_notes(self, text: str, fuzzy: bool) -> Found | None:
-        """Step 8's second half: the text without the bracketed notes the reader added, through
-        every step once more; a guess at best, since the notes were ignored ("Dune (Book 2)")."""
+        """Step 8's second half: the text without the notes the reader added (:func:`strip_notes`),
+        through every step once more; a guess at best, since the notes were ignored ("Dune (Book 2)")."""
         plain = strip_notes(text)
         if not plain or plain == text:
             return None

@@ -319,3 +319,15 @@ def test_a_title_after_its_series_name_names_the_book(catalogue):
     assert catalogue.match("Vol. 1", fuzzy=False) is None
     assert catalogue.match("Dressed in Blood", fuzzy=False) is None
     assert catalogue.match("Her Mother", fuzzy=False) is None
+
+
+def test_a_librarys_inverted_article_and_unbracketed_notes(catalogue):
+    assert resolved(catalogue, "Hobbit, The") == (7, MatchKind.NORMALIZED)
+    assert resolved(catalogue, "Two Towers, The") == (155, MatchKind.NORMALIZED)
+    # Edition words and a year after the title, no brackets: a guess (the words were ignored).
+    for typed in ("the hobbit book", "Dune 1965", "Dune: a novel", "Catching Fire paperback"):
+        match = catalogue.match(typed)
+        assert match is not None and match.confidence <= 95, typed
+    assert resolved(catalogue, "Dune 1965") == (126, MatchKind.NORMALIZED)
+    # "Harry Potter" is a series, not a book: what is left of "harry potter book" stays unknown.
+    assert catalogue.match("harry potter book") is None
