@@ -42,12 +42,14 @@ class BookKeys:
     the title before its subtitle, and of the title after its series' name when it starts with
     it ("goblet of fire" for "Harry Potter and the Goblet of Fire (Harry Potter, #4)"); these
     three also file each key with its numbers in digits (:func:`numbers_as_digits`).
-    ``series``: (series key, volume) → books; ``series_names``: a series key or its acronym
-    ("lotr") → series keys, the key itself first (an acronym is a guess); ``series_books``: a
-    series key → its books; ``authors``: a normalized author name or surname → books.
+    ``series``: (series key, volume) → books; ``series_names``: a series key, its acronym
+    ("lotr") or the head of an "X and the Y" name ("percy jackson") → series keys, the key itself
+    first (the others are guesses); ``series_books``: a series key → its books; ``authors``: a
+    normalized author name or surname → books.
     Per position: ``names``, the book's normalized title, short title and original title;
     ``plain_names``, the same without the series note (the title's short form and its original
-    title); ``main_names``, its main title ('' when it has no subtitle); ``full_names``, its
+    title); ``main_names``, its main title ('' when it has no subtitle); ``tail_names``, what
+    its title says after its series' name (:func:`series_tails`); ``full_names``, its
     normalized title; ``author_names``, its normalized authors. ``sorted_names`` holds every
     name and main title once, sorted, with ``sorted_positions`` the books answering to each.
     """
@@ -64,6 +66,7 @@ class BookKeys:
     names: list[tuple[str, ...]]
     plain_names: list[tuple[str, ...]]
     main_names: list[str]
+    tail_names: list[tuple[str, ...]]
     full_names: list[str]
     author_names: list[str]
     sorted_names: list[str]
@@ -90,6 +93,7 @@ class BookKeys:
         names: list[tuple[str, ...]] = []
         plain_names: list[tuple[str, ...]] = []
         main_names: list[str] = []
+        tail_names: list[tuple[str, ...]] = []
         full_names: list[str] = []
         author_names: list[str] = []
         author_keys: dict[str, tuple[str, ...]] = {}  # many books share their authors
@@ -116,15 +120,22 @@ class BookKeys:
                 main[main_key].append(position)
             main_names.append(main_key)
             ref = parse_series(title)
+            tails: tuple[str, ...] = ()
             # "(Harry Potter, #1-6)" is a box set, not volume 1.
             if ref is not None and not VOLUME_RANGE.search(title):
-                for tail in series_tails(title, ref.key) - book_names.keys():
+                tails = tuple(sorted(series_tails(title, ref.key) - book_names.keys()))
+                for tail in tails:
                     main[tail].append(position)
                 series[(ref.key, ref.volume)].append(position)
                 series_members[ref.key].add(position)
                 series_names[ref.key].add(ref.key)
                 if len(ref.key.split()) >= 2:
                     series_names[acronym(ref.key)].add(ref.key)
+                # Readers call "Percy Jackson and the Olympians" "Percy Jackson".
+                head, joined, _ = ref.key.partition(" and the ")
+                if joined and len(head.split()) >= TAIL_MIN_WORDS:
+                    series_names[head].add(ref.key)
+            tail_names.append(tails)
             if author_list not in author_keys:
                 author_keys[author_list] = _author_keys(author_list)
                 author_norms[author_list] = normalize_title(author_list)
@@ -164,6 +175,7 @@ class BookKeys:
             names=names,
             plain_names=plain_names,
             main_names=main_names,
+            tail_names=tail_names,
             full_names=full_names,
             author_names=author_names,
             sorted_names=sorted_names,
@@ -221,7 +233,8 @@ def _named_first(name: str, series_keys: set[str]) -> tuple[str, ...]:
 
 
 def _author_keys(authors: str) -> tuple[str, ...]:
-    """Each author's normalized full name and surname ("frank herbert", "herbert")."""
+    """Each author's normalized full name, with its initials also run together ("j k rowling",
+    "jk rowling"), and surname ("frank herbert", "herbert")."""
     keys: dict[str, None] = {}
     for author in authors.split(","):
         full = _normalize_title(author)
@@ -229,6 +242,26 @@ def _author_keys(authors: str) -> tuple[str, ...]:
             continue
         keys[full] = None
         words = full.split()
+        if joined := _initials_joined(words):
+            keys[joined] = None
         if len(words) > 1 and len(words[-1]) > 2:
             keys[words[-1]] = None
     return tuple(keys)
+
+
+def _initials_joined(words: list[str]) -> str:
+    """The name with each run of initials written as one word ("george rr martin"), or '' when
+    it has no two initials in a row."""
+    out: list[str] = []
+    run = ""
+    for word in words:
+        if len(word) == 1:
+            run += word
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        out.append(word)
+    if run:
+        out.append(run)
+    return " ".join(out) if len(out) < len(words) else ""

@@ -11,8 +11,9 @@
    as a book_id (a JSON integer never reaches the resolver);
 6. ``by_author``: "<title> by <author>", "<author> - <title>" or "<title> - <author>", the title
    matched among that author's books only (typos allowed there, the author's books are few);
-7. ``series``: series shorthand, "hunger games 2", "harry potter #1", "lotr 2", "the two towers
-   lotr 2", the series name allowed a typo ("harry poter 1");
+7. ``series``: series shorthand, "hunger games 2", "harry potter #1", "lotr 2", "percy jackson 1"
+   (the head of "Percy Jackson and the Olympians"), "the two towers lotr 2", the series name
+   allowed a typo ("harry poter 1");
 8. ``by_author`` and ``series`` with no word between: "1984 george orwell", "orwell 1984",
    "hunger games catching fire": the words split where an author's name (or surname) ends or
    begins them, or a series' name begins them, exactly, and the rest matched as in step 6 among
@@ -55,6 +56,8 @@ MAX_ALTERNATIVES = 5
 PARTIAL_MIN_WORDS = 2
 # "<title> by <author>"; the last " by " splits, so a title may contain one ("Stand by Me by ...").
 _BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<author>.+)$", re.IGNORECASE)
+# What may join a series' name to a title: "percy jackson and the lightning thief".
+_JOINER = re.compile(r"^and\s+(?:(?:the|a|an)\s+)?")
 _DASH = re.compile(r"^(?P<left>.+?)\s+[-–—]+\s+(?P<right>.+)$")
 # Author and series names are short: a split of the typed words tries names of at most this many.
 MAX_NAME_WORDS = 6
@@ -258,7 +261,7 @@ class TitleResolver:
             plain = self.keys.plain_names[position]
             if title in names:
                 scored.append((100.0, position))
-            elif title == main:
+            elif title == main or title in self.keys.tail_names[position]:
                 scored.append((MAIN_CONFIDENCE, position))
             elif partial and any(name.startswith(title + " ") for name in plain):
                 scored.append((GUESS_CONFIDENCE, position))
@@ -313,7 +316,8 @@ class TitleResolver:
                     if found is not None:
                         return found
             for key in series_names.get(head, ()):
-                title = normalize_title(" ".join(words[size:]))
+                # "percy jackson and the lightning thief": the series' name, "and the", a title.
+                title = _JOINER.sub("", normalize_title(" ".join(words[size:])))
                 found = self._title_among(title, self.keys.series_books[key], typos, MatchKind.SERIES)
                 if found is not None:
                     return found
@@ -349,8 +353,12 @@ class TitleResolver:
         return None
 
     def _names_a_series(self, norm: str) -> bool:
+        """Whether ``norm`` is a series' volume ("harry potter 9"), or readers' short name for a
+        series alone ("percy jackson" for "Percy Jackson and the Olympians"): no one book."""
         shorthand = series_shorthand(norm)
-        return shorthand is not None and shorthand["name"] in self.keys.series_names
+        if shorthand is not None:
+            return shorthand["name"] in self.keys.series_names
+        return any(key.startswith(f"{norm} and the ") for key in self.keys.series_names.get(norm, ()))
 
     # -- partial and fuzzy titles ----------------------------------------------------------------
     def _partial(self, norm: str) -> Found | None:

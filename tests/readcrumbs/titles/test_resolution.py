@@ -224,7 +224,7 @@ def test_a_typed_number_is_no_slip_of_a_letter():
         (3, "Fahrenheit 451", "Ray Bradbury", "", 80000, 50),
     ]
     catalogue = Catalogue.from_columns(columns(books))
-    assert catalogue.match("percy jackson 1") is None  # not "percy jackson s" with one slip
+    assert catalogue.match("percy jackson 2") is None  # not "percy jackson s" with one slip
     assert resolved(catalogue, "percy jackson's greek gods") == (1, MatchKind.NORMALIZED)
     assert resolved(catalogue, "fahrenheit 415") == (3, MatchKind.FUZZY)  # digits typed out of order
 
@@ -331,3 +331,35 @@ def test_a_librarys_inverted_article_and_unbracketed_notes(catalogue):
     assert resolved(catalogue, "Dune 1965") == (126, MatchKind.NORMALIZED)
     # "Harry Potter" is a series, not a book: what is left of "harry potter book" stays unknown.
     assert catalogue.match("harry potter book") is None
+
+
+def test_readers_short_names_for_a_series_and_its_authors():
+    books = [
+        (1, "Percy Jackson's Greek Gods", "Rick Riordan", "", 50000, 20),
+        (2, "The Lightning Thief (Percy Jackson and the Olympians, #1)", "Rick Riordan", "", 90000, 60),
+        (3, "The Sea of Monsters (Percy Jackson and the Olympians, #2)", "Rick Riordan", "", 80000, 55),
+        (
+            4,
+            "Harry Potter and the Goblet of Fire (Harry Potter, #4)",
+            "J.K. Rowling, Mary GrandPré",
+            "",
+            1,
+            1,
+        ),
+        (5, "A Game of Thrones (A Song of Ice and Fire, #1)", "George R.R. Martin", "", 1, 1),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    # "Percy Jackson and the Olympians" is "Percy Jackson" to its readers: a guess, as an acronym.
+    match = catalogue.match("percy jackson 1")
+    assert match is not None and (match.book.book_id, match.kind, match.confidence) == (
+        2,
+        MatchKind.SERIES,
+        95,
+    )
+    assert resolved(catalogue, "Percy Jackson and the Lightning Thief") == (2, MatchKind.SERIES)
+    assert resolved(catalogue, "percy jackson sea of monsters") == (3, MatchKind.SERIES)
+    assert catalogue.match("percy jackson") is None  # a series, not a book
+    # Initials run together, and a title by what follows its series' name, beside the author.
+    assert resolved(catalogue, "goblet of fire jk rowling") == (4, MatchKind.BY_AUTHOR)
+    assert resolved(catalogue, "game of thrones george rr martin") == (5, MatchKind.BY_AUTHOR)
+    assert resolved(catalogue, "jrr tolkien the hobbit") is None  # no such author here
