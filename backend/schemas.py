@@ -97,14 +97,17 @@ class ResolvedItem(BaseModel):
     match: Literal[
         "book_id", "exact", "normalized", "original", "main_title", "by_author", "series", "partial", "fuzzy"
     ] = Field(
-        description="The resolution step that found the book: book_id, exact title, normalized title, "
-        "original title, main title (without subtitle), title by author ('dune by frank herbert', "
-        "'1984 george orwell'), series ('hunger games 2', 'hunger games catching fire'), partial "
-        "title (its first words), or fuzzy (typos)."
+        description="The resolution step that found the book: book_id, exact title, normalized title "
+        "(case, accents, punctuation, apostrophes, numbers in words or digits: '13 reasons why'), "
+        "original title, main title (without subtitle, or after its series' name: 'goblet of fire'), "
+        "title by author ('dune by frank herbert', '1984 george orwell'), series ('hunger games 2', "
+        "'hunger games catching fire', 'percy jackson 1'), partial title (its first words), or fuzzy "
+        "(typos)."
     )
     confidence: float = Field(
-        description="0..100: 100 for look-ups, 95-97 for a main or partial title or a series acronym, "
-        "the similarity score where typos were tolerated."
+        description="0..100: 100 for look-ups, 95-97 for a main or partial title, a series acronym or "
+        "short name, or a title read without the notes the reader added ('dune 1965'), the "
+        "similarity score where typos were tolerated."
     )
     alternatives: list[int] = Field(
         default_factory=list,
