@@ -58,6 +58,8 @@ PARTIAL_MIN_WORDS = 2
 _BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<author>.+)$", re.IGNORECASE)
 # What may join a series' name to a title: "percy jackson and the lightning thief".
 _JOINER = re.compile(r"^and\s+(?:(?:the|a|an)\s+)?")
+# A volume before the title: "harry potter book 2 chamber of secrets".
+_VOLUME_LEAD = re.compile(r"^(?:(?:book|vol|volume|no|part)\s+)?\d{1,3}\s+")
 _DASH = re.compile(r"^(?P<left>.+?)\s+[-–—]+\s+(?P<right>.+)$")
 # Author and series names are short: a split of the typed words tries names of at most this many.
 MAX_NAME_WORDS = 6
@@ -319,6 +321,9 @@ class TitleResolver:
                 # "percy jackson and the lightning thief": the series' name, "and the", a title.
                 title = _JOINER.sub("", normalize_title(" ".join(words[size:])))
                 found = self._title_among(title, self.keys.series_books[key], typos, MatchKind.SERIES)
+                # "harry potter 2 chamber of secrets": the volume between them, left off.
+                if found is None and (untold := normalize_title(_VOLUME_LEAD.sub("", title))) != title:
+                    found = self._title_among(untold, self.keys.series_books[key], typos, MatchKind.SERIES)
                 if found is not None:
                     return found
         return None

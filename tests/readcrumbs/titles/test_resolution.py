@@ -358,6 +358,8 @@ def test_readers_short_names_for_a_series_and_its_authors():
     )
     assert resolved(catalogue, "Percy Jackson and the Lightning Thief") == (2, MatchKind.SERIES)
     assert resolved(catalogue, "percy jackson sea of monsters") == (3, MatchKind.SERIES)
+    assert resolved(catalogue, "Percy Jackson 2: The Sea of Monsters") == (3, MatchKind.SERIES)
+    assert resolved(catalogue, "Harry Potter Book 4 - Goblet of Fire") == (4, MatchKind.SERIES)
     assert catalogue.match("percy jackson") is None  # a series, not a book
     # Initials run together, and a title by what follows its series' name, beside the author.
     assert resolved(catalogue, "goblet of fire jk rowling") == (4, MatchKind.BY_AUTHOR)
