@@ -19,8 +19,6 @@ from readcrumbs.text import normalize_title as _normalize_title
 
 Positions = tuple[int, ...]
 VOLUME_RANGE = re.compile(r"#\s*\d+(?:\.\d+)?\s*[-–&,]\s*#?\d")
-# A leading article, once a series' name and "and" are left off a title.
-_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
 # A title's tail that only numbers a volume ("Saga, Vol. 1", "Captive Prince: Volume Two").
 _VOLUME_TAIL = re.compile(r"^(?:vol|volume|book|part|no|tome)\b")
 # A series' name of one word is as often a character ("Ramona and Her Mother", "Anna Dressed in
@@ -218,8 +216,8 @@ def series_tails(title: str, series_key: str) -> set[str]:
         tails = {_normalize_title(short[len(main) :])}  # the subtitle
     else:
         joined = f"{series_key} and "
-        tails = {
-            _ARTICLE.sub("", norm[len(joined) :])
+        tails = {  # normalized once more: the rest's leading article left off
+            _normalize_title(norm[len(joined) :])
             for norm in (_normalize_title(short), _normalize_title(main))
             if norm.startswith(joined)
         }
