@@ -12,6 +12,12 @@ titles at once (``Catalogue.resolve`` as ``/predict`` calls it), and the cost of
 500 long unknown titles resolved and given suggestions. Targets (issue 11): ≥ 95 % right, ≤ 1 %
 wrong book overall, three titles p99 ≤ 5 ms. This is a measurement, not a test: nothing asserts.
 
+It also reads ``bench/titles_by_hand.csv``: titles written the way readers write them (popular
+books, as they come to mind, with their slips, short names and authors), each labelled by hand
+with the book it means, or with nothing where no one book fits (a series alone, a book the
+catalogue lacks). Generated forms check each reading the resolver knows; this list checks what
+readers do that no form has named yet, and it is reported on its own.
+
     .venv/bin/python -m bench.titles                  # seed 11, the set the README reports
     .venv/bin/python -m bench.titles --seed 12        # a second set, to check nothing was overfitted
 """
@@ -40,6 +46,7 @@ from readcrumbs.catalogue import Catalogue
 from readcrumbs.model_bundle import load_bundle
 from readcrumbs.registry import PRODUCTION, open_registry
 
+BY_HAND = Path(__file__).with_name("titles_by_hand.csv")
 TRIPLES = 2000
 HOSTILE_ITEMS = 500
 # /predict's bound on fuzzy look-ups per request (backend/predictions.py).
@@ -70,6 +77,15 @@ def served_catalogue(books_rows: Sequence[dict[str, str]]) -> tuple[pd.DataFrame
         frame["original_title"] = [original.get(int(book_id), "") for book_id in frame["book_id"]]
         origin += ", original_title added from books.csv (the version predates it)"
     return frame, origin
+
+
+def read_by_hand(path: Path = BY_HAND) -> list[Case]:
+    """The hand-labelled titles (``typed,book_id``; an empty book_id must stay unknown)."""
+    with path.open(newline="") as file:
+        return [
+            Case("by_hand", row["typed"], int(row["book_id"]) if row["book_id"] else None)
+            for row in csv.DictReader(file)
+        ]
 
 
 def resolved_id(catalogue: Catalogue, typed: str) -> int | None:
@@ -194,9 +210,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"targets: right {overall['right']:.1%} (≥ 95 %), wrong {overall['wrong']:.1%} (≤ 1 %),"
         f" 3 titles p99 {triples['p99_ms']:.2f} ms (≤ 5 ms)"
     )
+    by_hand = read_by_hand()
+    hand = evaluate(catalogue, by_hand)["overall"]
+    print(
+        f"typed by hand ({BY_HAND.name}, {len(by_hand)} titles): right {hand['right']:.1%},"
+        f" wrong {hand['wrong']:.1%}, unknown {hand['unknown']:.1%}"
+    )
     if args.show_misses:
         shown = 0
-        for case in cases:
+        for case in [*cases, *by_hand]:
             found = resolved_id(catalogue, case.typed)
             if found != case.book_id and shown < args.show_misses:
                 title = catalogue.get(found).title if found is not None else None  # type: ignore[union-attr]
@@ -204,8 +226,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 shown += 1
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        figures = {"seed": args.seed, "forms": results, "triples": triples, "hostile": hostile}
-        figures["build_ms"] = build_ms
+        figures = {"seed": args.seed, "forms": results, "by_hand": hand, "triples": triples}
+        figures |= {"hostile": hostile, "build_ms": build_ms}
         args.json.write_text(json.dumps(figures, indent=2))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.title_cases import FORMS, BookRow, Case, generate
-from bench.titles import evaluate
+from bench.titles import BY_HAND, evaluate, read_by_hand
 from readcrumbs.catalogue import Catalogue
 from tests.readcrumbs.titles.tiny import BOOKS, columns
 
@@ -45,3 +45,13 @@ def test_evaluate_tallies_right_wrong_and_unknown():
     assert results["negative"]["right"] == 1.0
     assert results["overall"]["n"] == 4
     assert results["overall"]["right"] == 0.5
+
+
+def test_the_titles_labelled_by_hand_are_many_distinct_and_well_formed():
+    cases = read_by_hand(BY_HAND)
+    assert len(cases) >= 300
+    assert len({case.typed for case in cases}) == len(cases)
+    assert all(case.form == "by_hand" and case.typed.strip() for case in cases)
+    assert all(case.book_id is None or case.book_id > 0 for case in cases)
+    # Some must stay unknown: a series alone, a book the catalogue lacks.
+    assert sum(case.book_id is None for case in cases) >= 10
