@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from readcrumbs.series import parse_series
-from readcrumbs.text import normalize_title, numbers_as_digits
+from readcrumbs.text import normalize_title
 from readcrumbs.titles.keys import VOLUME_RANGE
 
 FORMS: tuple[str, ...] = (
@@ -388,11 +388,21 @@ def _spelled(number: int) -> str | None:
     return f"{_SPELLED[10 * tens]} {_SPELLED[units]}" if 2 <= tens <= 9 and units else None
 
 
+_DIGITS = {words: number for number, words in _SPELLED.items()}
+# One number word, not part of a longer number ("Thirteen Reasons Why", not "Twenty Thousand"),
+# nor a name or pronoun ("A Room of One's Own", "Six's Legacy").
+_NUMBER_WORD = re.compile(
+    rf"(?<![\w-])({'|'.join(_DIGITS)})(?![\w'’-])(?!\s+(?:{'|'.join(_DIGITS)}|hundred|thousand)\b)",
+    re.IGNORECASE,
+)
+
+
 def _number(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Case]:
+    """A number word written in digits ("13 reasons why"), or digits in words ("catch twenty two")."""
     title = short_title(book.title)
-    digits = numbers_as_digits(normalize_title(title))
-    if digits != normalize_title(title):  # words in the title: the reader writes digits
-        yield Case("number", digits, book.book_id)
+    if found := _NUMBER_WORD.search(title):
+        number = str(_DIGITS[found[1].lower()])
+        yield Case("number", title[: found.start()] + number + title[found.end() :], book.book_id)
     elif (found := _NUMBER.search(title)) and (words := _spelled(int(found[0]))):
         yield Case("number", title[: found.start()] + words + title[found.end() :], book.book_id)
 
