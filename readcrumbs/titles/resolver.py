@@ -54,6 +54,8 @@ TIE_POINTS = 0.5
 MAX_ALTERNATIVES = 5
 # A partial title must keep at least this many words: "the lord" names nothing in particular.
 PARTIAL_MIN_WORDS = 2
+# The last words of a title beside its author or series: at least this many letters ("gatsby").
+SUFFIX_MIN_CHARS = 5
 # "<title> by <author>"; the last " by " splits, so a title may contain one ("Stand by Me by ...").
 _BY_AUTHOR = re.compile(r"^(?P<title>.+)\s+by\s+(?P<author>.+)$", re.IGNORECASE)
 # What may join a series' name to a title: "percy jackson and the lightning thief".
@@ -159,12 +161,15 @@ _ADDED_WORDS = re.compile(
 )
 
 
-def strip_notes(text: str) -> str:
-    """``text`` without the notes a reader added after the title: bracketed ones, and edition
-    words or a year without brackets. "Dune (Book 1) (2005)" -> "Dune", "1984 novel" -> "1984"."""
+def strip_notes(text: str) -> list[str]:
+    """What is left of ``text`` without the notes a reader added after the title, surest first:
+    without its bracketed notes, then also without an edition word or a year ("Dune (Book 1)
+    (2005)" -> ["Dune"], "1984 novel" -> ["1984 novel", "1984"]; "The Graveyard Book (1st
+    edition)" is "The Graveyard Book" before "The Graveyard")."""
     while (plain := strip_note(text)) != text:
         text = plain
-    return _ADDED_WORDS.sub("", text).strip() or text
+    bare = _ADDED_WORDS.sub("", text).strip()
+    return [text, bare] if bare and bare != text else [text]
 
 
 def _article_slip(norm: str) -> str | None:
@@ -249,8 +254,8 @@ class TitleResolver:
         self, title: str, books: Positions, fuzzy: bool, kind: MatchKind, cap: float = 100.0
     ) -> Found | None:
         """The book of ``books`` (an author's or a series', best known first) that normalized
-        ``title`` names: exactly, as a main title, as a title's first words, or with typos when
-        ``fuzzy``; its confidence at most ``cap`` (how surely the author was recognised)."""
+        ``title`` names: exactly, as a main title, as a title's first or last words, or with typos
+        when ``fuzzy``; its confidence at most ``cap`` (how surely the author was recognised)."""
         if not title:
             return None
         partial = len(title.split()) >= PARTIAL_MIN_WORDS
@@ -265,7 +270,11 @@ class TitleResolver:
                 scored.append((100.0, position))
             elif title == main or title in self.keys.tail_names[position]:
                 scored.append((MAIN_CONFIDENCE, position))
-            elif partial and any(name.startswith(title + " ") for name in plain):
+            # Its first words, or its last ("mockingbird harper lee", "gatsby fitzgerald"): among an
+            # author's or a series' few books, a guess, not a leap.
+            elif (partial and any(name.startswith(title + " ") for name in plain)) or (
+                len(title) >= SUFFIX_MIN_CHARS and any(name.endswith(" " + title) for name in plain)
+            ):
                 scored.append((GUESS_CONFIDENCE, position))
             elif fuzzy:
                 reachable = [name for name in (*plain, main) if name and not self._too_long(title, name)]
@@ -291,13 +300,14 @@ class TitleResolver:
     def _without_notes(self, text: str, fuzzy: bool) -> Found | None:
         """Step 8's second half: the text without the notes the reader added (:func:`strip_notes`),
         through every step once more; a guess at best, since the notes were ignored ("Dune (Book 2)")."""
-        plain = strip_notes(text)
-        if not plain or plain == text:
-            return None
-        found = self._resolve(plain, fuzzy, notes=False)  # once: what is left has no note
-        if found is None:
-            return None
-        return Found(found.position, found.kind, min(found.confidence, GUESS_CONFIDENCE), found.alternatives)
+        for plain in strip_notes(text):
+            if not plain or plain == text:
+                continue
+            found = self._resolve(plain, fuzzy, notes=False)  # once: what is left has no note
+            if found is not None:
+                confidence = min(found.confidence, GUESS_CONFIDENCE)
+                return Found(found.position, found.kind, confidence, found.alternatives)
+        return None
 
     # -- "title author", "author title", "series title" ----------------------------------------
     def _name_beside_title(self, norm: str, fuzzy: bool) -> Found | None:

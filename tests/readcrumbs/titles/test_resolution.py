@@ -329,6 +329,8 @@ def test_a_librarys_inverted_article_and_unbracketed_notes(catalogue):
         match = catalogue.match(typed)
         assert match is not None and match.confidence <= 95, typed
     assert resolved(catalogue, "Dune 1965") == (126, MatchKind.NORMALIZED)
+    # A title that ends in "Book", with a note in brackets: the note goes, the title stays whole.
+    assert resolved(catalogue, "The Very Hungry Caterpillar Board Book (paperback)") == (296, MatchKind.EXACT)
     # "Harry Potter" is a series, not a book: what is left of "harry potter book" stays unknown.
     assert catalogue.match("harry potter book") is None
 
@@ -365,3 +367,24 @@ def test_readers_short_names_for_a_series_and_its_authors():
     assert resolved(catalogue, "goblet of fire jk rowling") == (4, MatchKind.BY_AUTHOR)
     assert resolved(catalogue, "game of thrones george rr martin") == (5, MatchKind.BY_AUTHOR)
     assert resolved(catalogue, "jrr tolkien the hobbit") is None  # no such author here
+
+
+def test_a_titles_last_words_beside_its_author():
+    books = [
+        (1, "To Kill a Mockingbird", "Harper Lee", "", 3000000, 60),
+        (2, "Go Set a Watchman", "Harper Lee", "", 100000, 20),
+        (3, "The Great Gatsby", "F. Scott Fitzgerald", "", 2700000, 60),
+    ]
+    catalogue = Catalogue.from_columns(columns(books))
+    for typed, book_id in (
+        ("mockingbird harper lee", 1),
+        ("gatsby fitzgerald", 3),
+        ("watchman by harper lee", 2),
+    ):
+        match = catalogue.match(typed)
+        assert match is not None and (match.book.book_id, match.kind, match.confidence) == (
+            book_id,
+            MatchKind.BY_AUTHOR,
+            95,
+        ), typed
+    assert catalogue.match("bird harper lee") is None  # the last words, not the end of a word
