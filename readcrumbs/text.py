@@ -10,10 +10,11 @@ _LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
 _NOT_WORD = re.compile(r"\W+")
 # Readers leave apostrophes out ("Enders Game", "Hitchhikers Guide"): a word keeps its letters.
 _APOSTROPHE = re.compile(r"['’ʼ`]")
-# "20,000 Leagues": a thousands separator is no word break.
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-# A library's inverted article: "Great Gatsby, The".
-_INVERTED_ARTICLE = re.compile(r",\s*(?:the|a|an)\s*$", re.IGNORECASE)
+# Commas that are no word break: a thousands separator ("20,000 Leagues"), and a library's
+# inverted article with it ("Great Gatsby, The"). One pattern, starting with the comma so the
+# engine jumps from comma to comma: most titles hold one (in their series note), and a pattern
+# that starts with a look-behind is tried at every position (1.5 µs a title instead of 0.3).
+_COMMA_NOISE = re.compile(r",(?:(?<=\d,)(?=\d{3}\b)|\s*(?:the|a|an)\s*$)", re.IGNORECASE)
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 _UNITS += ["eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"]
@@ -63,7 +64,7 @@ def normalize_title(title: str) -> str:
     if "'" in title or not title.isascii():
         title = _APOSTROPHE.sub("", title)
     if "," in title:
-        title = _INVERTED_ARTICLE.sub("", _THOUSANDS.sub("", title))
+        title = _COMMA_NOISE.sub("", title)
     return plain_words(title)
 
 

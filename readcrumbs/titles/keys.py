@@ -121,7 +121,8 @@ class BookKeys:
             tails: tuple[str, ...] = ()
             # "(Harry Potter, #1-6)" is a box set, not volume 1.
             if ref is not None and not VOLUME_RANGE.search(title):
-                tails = tuple(sorted(series_tails(title, ref.key) - book_names.keys()))
+                if short.startswith(f"{ref.key} "):  # most series' titles do not: skip the work
+                    tails = tuple(sorted(series_tails(title, ref.key) - book_names.keys()))
                 for tail in tails:
                     main[tail].append(position)
                 series[(ref.key, ref.volume)].append(position)
