@@ -420,7 +420,8 @@ def _series_tail(book: BookRow, rng: random.Random, keys: _Keys) -> Iterator[Cas
         return
     name = re.escape(ref.name)
     found = re.match(rf"^{name}(?:\s+and\s+(?:the\s+)?|\s*:\s*)(?P<tail>.+)$", short_title(book.title), re.I)
-    if found and len(found["tail"].split()) >= 2 and not re.match(r"(?i)vol|volume|book|part", found["tail"]):
+    volume_only = found is not None and re.match(r"(?i)(?:vol|volume|book|part)\b", found["tail"])
+    if found and len(found["tail"].split()) >= 2 and not volume_only:
         yield Case("series_tail", found["tail"], book.book_id)
 
 
