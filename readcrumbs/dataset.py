@@ -41,6 +41,8 @@ CATALOGUE_COLUMNS: dict[str, str] = {
     "year": "Int64 (nullable), original publication year",
     "average_rating": "float64, 1..5",
     "ratings_count": "int64",
+    "like_share": "float64 in [0, 1], the share of the book's Goodreads ratings that give 4 or 5 "
+    "stars (books.csv ratings_1..ratings_5); NaN when unknown",
     "image_url": "str, cover URL (may be empty)",
     "small_image_url": "str, small cover URL (may be empty)",
     "genres": "list[str], the book's most used tags, best first (at most 5)",
@@ -110,6 +112,13 @@ class Dataset:
             shape=(len(tag_ids), len(self.catalogue)),
             dtype=np.float32,
         )
+
+    def like_shares(self) -> np.ndarray | None:
+        """The catalogue's ``like_share``, (n_books,) float64 in model index order (NaN where
+        unknown); None for a data version written before the column existed."""
+        if "like_share" not in self.catalogue.columns:
+            return None
+        return self.catalogue["like_share"].to_numpy(dtype=np.float64, na_value=np.nan)
 
     def training_users(self) -> np.ndarray:
         """Every user with training signal who is not held out: (n_users,) int64, sorted."""

@@ -16,8 +16,8 @@ from readcrumbs.text import normalize_title
 MAX_GENRES = 5
 # Bump when the way a dataset is built changes, so old versions are not reused by mistake.
 # 2: training_signal.parquet (ratings >= the training threshold); 3: original_title, genres
-# without author and series shelves, genre synonyms merged; 4: book_tags.parquet.
-DATA_FORMAT = 4
+# without author and series shelves, genre synonyms merged; 4: book_tags.parquet; 5: like_share.
+DATA_FORMAT = 5
 VERSION_CHARS = 12
 
 
@@ -61,6 +61,7 @@ def build_catalogue(books: pd.DataFrame, book_tags: pd.DataFrame, tags: pd.DataF
             "year": books["original_publication_year"].astype("Int64"),
             "average_rating": books["average_rating"].astype(np.float64),
             "ratings_count": books["ratings_count"].astype(np.int64),
+            "like_share": books["like_share"].astype(np.float64),
             "image_url": books["image_url"].astype("str"),
             "small_image_url": books["small_image_url"].astype("str"),
         }

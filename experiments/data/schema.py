@@ -28,6 +28,9 @@ class TableSpec:
         return frozenset(self.required + self.optional)
 
 
+# books.csv's count of each star rating on Goodreads, 1 to 5: the catalogue's like_share.
+RATING_COUNT_COLUMNS = ("ratings_1", "ratings_2", "ratings_3", "ratings_4", "ratings_5")
+
 RATINGS = TableSpec(
     file="ratings.csv",
     required=("user_id", "book_id", "rating"),
@@ -44,6 +47,7 @@ BOOKS = TableSpec(
         "ratings_count",
         "image_url",
         "small_image_url",
+        *RATING_COUNT_COLUMNS,
     ),
     dtypes={"book_id": "int64", "goodreads_book_id": "int64"},
 )

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.data.schema import BOOK_TAGS, BOOKS, RATINGS, TAGS, TableSpec
+from experiments.data.schema import BOOK_TAGS, BOOKS, RATING_COUNT_COLUMNS, RATINGS, TAGS, TableSpec
 from experiments.data.source import RawTables
 from readcrumbs.errors import DataError
 
@@ -57,7 +57,8 @@ class ValidTables:
     - ``ratings``: user_id, book_id, rating — int64, one row per (user_id, book_id);
     - ``books``: book_id, goodreads_book_id int64 (unique), title, authors str,
       original_publication_year Int64 (nullable), average_rating float64, ratings_count int64,
-      original_title, image_url, small_image_url str (may be empty); sorted by book_id;
+      original_title, image_url, small_image_url str (may be empty), like_share float64 (NaN
+      when unknown, :func:`like_share`); sorted by book_id;
     - ``book_tags``: book_id, tag_id, count — int64, counts ≥ 0, one row per (book_id, tag_id);
     - ``tags``: tag_id int64 (unique), tag_name str.
     """
@@ -183,7 +184,23 @@ def _book_details(books: pd.DataFrame, warnings: list[DataWarning]) -> pd.DataFr
     details["ratings_count"] = count.fillna(0).astype(np.int64)
     for column in ("original_title", "image_url", "small_image_url"):
         details[column] = _optional(books, column).fillna("").astype("str")
+    details["like_share"] = like_share(books)
     return details
+
+
+def like_share(books: pd.DataFrame) -> pd.Series:
+    """Each book's share of 4- and 5-star ratings among its Goodreads ratings, float64 in [0, 1].
+
+    From books.csv's ``ratings_1`` … ``ratings_5``; NaN where a count is missing, not a whole
+    number ≥ 0, or all five are 0 (so a catalogue without those columns gets NaN throughout).
+    """
+    counts = pd.DataFrame(
+        {column: pd.to_numeric(_optional(books, column), errors="coerce") for column in RATING_COUNT_COLUMNS}
+    ).astype(np.float64)
+    usable = (counts >= 0).all(axis=1) & (counts % 1 == 0).all(axis=1)
+    total = counts.sum(axis=1)
+    liked = counts["ratings_4"] + counts["ratings_5"]
+    return (liked / total).where(usable & (total > 0)).astype(np.float64)
 
 
 def _optional(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -69,6 +69,7 @@ def catalogue(interactions: pd.DataFrame, heldout: np.ndarray) -> pd.DataFrame:
             "year": pd.array([2000 + int(b) % 20 for b in ids], dtype="Int64"),
             "average_rating": np.full(len(ids), 4.0),
             "ratings_count": np.full(len(ids), 100, dtype=np.int64),
+            "like_share": 0.5 + 0.4 * (ids % 7) / 7,  # some spread, so the prior is not all zeros
             "image_url": ["" for _ in ids],
             "small_image_url": ["" for _ in ids],
             "genres": [[f"genre-{cluster_of_book(b)}"] for b in ids],

@@ -211,3 +211,18 @@ def test_optional_book_columns_may_be_absent(validated) -> None:
     assert tables.books["image_url"].tolist() == [""] * 6
     assert tables.books["ratings_count"].tolist() == [0] * 6
     assert tables.books["original_publication_year"].isna().all()
+    assert tables.books["like_share"].isna().all()
+
+
+def test_the_like_share_is_the_share_of_four_and_five_star_ratings(validated) -> None:
+    counts = ["1,1,2,6,10", "0,0,0,0,0", "1,,1,1,1", "-1,2,3,4,5", "1,1,1,1,x", "0,0,0,3,1.5"]
+    header = "book_id,goodreads_book_id,title,authors,ratings_1,ratings_2,ratings_3,ratings_4,ratings_5\n"
+    books = header + "".join(
+        f"{book},{100 + book},Book {book},Someone,{stars}\n" for book, stars in enumerate(counts, start=1)
+    )
+
+    shares = validated(books=books).books.set_index("book_id")["like_share"]
+
+    assert shares[1] == pytest.approx(16 / 20)
+    # No ratings, a count missing, negative, not a number or not whole: unknown, not a guess.
+    assert shares[[2, 3, 4, 5, 6]].isna().all()
