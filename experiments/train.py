@@ -54,11 +54,13 @@ def training_likes(dataset: Dataset) -> sp.csr_matrix:
 
 
 def training_tags(dataset: Dataset) -> BookTags | None:
-    """The catalogue's shelf tags, side information for the models that ask for it; None when
-    the data version has none. They describe books, not readers, so every split of a dataset
-    shares them: build them once and hand them to each fit."""
-    counts = dataset.tag_counts()
-    return BookTags(counts) if counts is not None else None
+    """What the catalogue says about its books (shelf tags, like shares), side information for
+    the models that ask for it; None when the data version has neither. It describes books, not
+    readers, so every split of a dataset shares it: build it once and hand it to each fit."""
+    counts, like_share = dataset.tag_counts(), dataset.like_shares()
+    if counts is None and like_share is None:
+        return None
+    return BookTags(counts, like_share)
 
 
 def fit_model(

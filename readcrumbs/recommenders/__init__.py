@@ -15,13 +15,14 @@ from readcrumbs.recommenders.blend import Blend
 from readcrumbs.recommenders.ease import EASE
 from readcrumbs.recommenders.edlae import EDLAE
 from readcrumbs.recommenders.itemknn import ItemKNN
+from readcrumbs.recommenders.like_share import LikeShare
 from readcrumbs.recommenders.popularity import Popularity
 from readcrumbs.recommenders.rp3beta import RP3Beta
 
 __all__ = ["MODEL_TYPES", "Recommender", "arrays_to_npz", "create_model", "load_model", "save_model"]
 
 MODEL_TYPES: dict[str, type[Recommender]] = {
-    cls.model_type: cls for cls in (Popularity, ItemKNN, EASE, ALS, EDLAE, RP3Beta, Blend)
+    cls.model_type: cls for cls in (Popularity, ItemKNN, EASE, ALS, EDLAE, RP3Beta, LikeShare, Blend)
 }
 
 

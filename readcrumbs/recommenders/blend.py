@@ -42,6 +42,7 @@ import numpy as np
 
 from readcrumbs.recommenders.als import ALS
 from readcrumbs.recommenders.base import Recommender, reader_key
+from readcrumbs.recommenders.like_share import LikeShare
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -155,6 +156,8 @@ def scores_within(
     every book: what a part that reaches every book adds within reach, and its scale."""
     if isinstance(part, ALS):
         return part.scores_and_square_sum(books, signal, reach)
+    if isinstance(part, LikeShare):  # the same scores for every reader: nothing to compute
+        return part.prior[reach], part.square_sum
     scores = part.score_reader(books, signal)
     return scores[reach], square_sum(scores)
 

@@ -44,24 +44,34 @@ def tag_profiles(tag_counts: sp.csr_matrix) -> sp.csr_matrix:
 
 @dataclass
 class BookTags:
-    """The books' shelf tags, with ``FᵀF`` computed once however many models train on them.
+    """What the catalogue says about its books beyond our readers, for the models that use it.
 
-    ``counts``: (n_tags, n_books) float32 CSR, as :meth:`readcrumbs.dataset.Dataset.tag_counts`.
+    ``counts``: (n_tags, n_books) float32 CSR of shelf tags, as
+    :meth:`readcrumbs.dataset.Dataset.tag_counts`, with ``FᵀF`` computed once however many models
+    train on them; None without tags. ``like_share``: (n_books,) float64, each book's share of
+    4- and 5-star Goodreads ratings (NaN where unknown; :class:`~readcrumbs.recommenders.
+    like_share.LikeShare`), None without it.
     """
 
-    counts: sp.csr_matrix
+    counts: sp.csr_matrix | None
+    like_share: np.ndarray | None = None
     _gram: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def n_books(self) -> int:
-        return int(self.counts.shape[1])
+        if self.counts is not None:
+            return int(self.counts.shape[1])
+        return 0 if self.like_share is None else len(self.like_share)
 
     def gram(self) -> np.ndarray:
         """``FᵀF``: (n_books, n_books) float32, read-only; ones on the diagonal of tagged books.
 
         The sparse product takes ≈ 9 s for goodbooks-10k's 1M (book, tag) pairs, so it is kept:
         ``make train`` fits several item-item models, on the validation and the full split.
+        Raises ValueError without tags.
         """
+        if self.counts is None:
+            raise ValueError("tag_weight > 0 needs the books' tags (a data version with book_tags.parquet)")
         if self._gram is None:
             profiles = tag_profiles(self.counts)
             gram = np.asarray((profiles.T @ profiles).toarray(), dtype=np.float32)

@@ -160,6 +160,13 @@ def test_a_missing_data_source_is_reported_in_one_line(
 
 def test_the_training_tags_are_the_catalogues_or_none(dataset: Dataset) -> None:
     tags = training_tags(dataset)
-    assert tags is not None and tags.counts.shape == (1 + tiny.CLUSTERS, len(dataset.catalogue))
+    assert tags is not None and tags.counts is not None
+    assert tags.counts.shape == (1 + tiny.CLUSTERS, len(dataset.catalogue))
+    assert tags.like_share is not None
+    np.testing.assert_array_equal(tags.like_share, dataset.catalogue["like_share"].to_numpy())
     dataset.book_tags = None
+    only_shares = training_tags(dataset)
+    assert only_shares is not None and only_shares.counts is None and only_shares.like_share is not None
+    dataset.catalogue = dataset.catalogue.drop(columns=["like_share"])  # a data version from before it
+    assert dataset.like_shares() is None
     assert training_tags(dataset) is None

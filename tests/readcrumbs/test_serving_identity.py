@@ -14,6 +14,7 @@ from readcrumbs.book_facts import BookFacts
 from readcrumbs.ranking import favourites_matrix, top_k
 from readcrumbs.recommend import ReaderInput, rank_reader
 from readcrumbs.recommenders import create_model
+from readcrumbs.recommenders.side_information import BookTags
 
 N_USERS, N_BOOKS, READERS, K = 400, 300, 3000, 10
 MODELS = {
@@ -60,12 +61,29 @@ MODELS = {
 # The two regimes within reach: ALS scores only the books EASE (1–3 favourites) or RP3beta (4–6)
 # scores; rankings among those, and the full ranking for readers with fewer than k above zero.
 MODELS["blend-reach"] = {**MODELS["blend-regimes"], "within_reach": True}
+# make train's shape: the short regime's like-share prior re-ranks EASE's books within reach.
+MODELS["blend-prior"] = {
+    "long_from": 4,
+    "within_reach": True,
+    "parts": [
+        *MODELS["blend-regimes"]["parts"],
+        {"model_type": "likeshare", "weight": 0.9, "long_weight": 0.0},
+    ],
+}
+MODELS["likeshare"] = {}
 
 
 def random_likes(seed: int = 0) -> sp.csr_matrix:
     rng = np.random.default_rng(seed)
     popularity = rng.zipf(1.6, N_BOOKS).clip(max=60) / 60.0
     return sp.csr_matrix((rng.random((N_USERS, N_BOOKS)) < popularity * 0.3).astype(np.float32))
+
+
+def random_side(seed: int = 3) -> BookTags:
+    """Like shares for :data:`N_BOOKS` books, a few unknown (what likeshare reads)."""
+    shares = np.random.default_rng(seed).uniform(0.5, 0.95, size=N_BOOKS)
+    shares[::37] = np.nan
+    return BookTags(None, shares)
 
 
 def random_readers(seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -84,7 +102,7 @@ def random_readers(seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_served_and_batched_rankings_are_identical(name: str) -> None:
     model = create_model(name.split("-")[0], MODELS[name])
-    model.fit(random_likes())
+    model.fit(random_likes(), random_side())
     readers = random_readers()
     histories = favourites_matrix([books for books, _ in readers], N_BOOKS, [signal for _, signal in readers])
     batched = top_k(model.score(histories), histories, K)

@@ -10,7 +10,7 @@ from readcrumbs.errors import ConfigError
 from readcrumbs.ranking import favourites_matrix
 from readcrumbs.recommenders import create_model, load_model, save_model
 from readcrumbs.recommenders.blend import Blend, reader_scale, reader_scales, within
-from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board
+from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board, like_shares
 
 EASE = {"model_type": "ease", "params": {"l2": 1.0, "neighbours": 30}}
 KNN = {"model_type": "itemknn", "params": {"neighbours": 30, "shrink": 0.0}}
@@ -252,6 +252,25 @@ def test_within_reach_any_part_that_scores_every_book_adds_only_within_it() -> N
     scores = model.score_reader(books, signal)
     np.testing.assert_allclose(scores[reach], expected[reach], rtol=1e-5)
     assert not np.delete(scores, reach).any()
+
+
+def test_within_reach_a_like_share_prior_adds_on_its_catalogue_scale() -> None:
+    # The prior's shortcut (its scores and square sum kept) must give what scoring it would.
+    model = Blend([{**EASE, "weight": 1.0}, {"model_type": "likeshare", "weight": 0.9}], within_reach=True)
+    model.fit(checker_board(), like_shares())
+    ease, prior = model.parts
+    books, signal = np.array([0, 2]), np.ones(2, dtype=np.float32)
+    ease_scores, shares = ease.score_reader(books, signal), prior.score_reader(books, signal)
+    reach = np.flatnonzero(ease_scores)
+    assert 0 < len(reach) < N_BOOKS
+    expected = ease_scores / reader_scale(ease_scores) + 0.9 * shares / reader_scale(shares)
+    scores = model.score_reader(books, signal)
+    np.testing.assert_allclose(scores[reach], expected[reach], rtol=1e-5)
+    assert not np.delete(scores, reach).any()
+    # The reasons stay the favourites': the prior adds no term.
+    shown = reach[:3]
+    ease_terms = ease.explain_reader(books, signal, shown) / reader_scale(ease_scores)
+    np.testing.assert_allclose(model.explain_reader(books, signal, shown), ease_terms, rtol=1e-6)
 
 
 def test_within_reach_the_candidates_are_the_reach() -> None:

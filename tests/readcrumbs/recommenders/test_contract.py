@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from readcrumbs.errors import ConfigError
 from readcrumbs.ranking import favourites_matrix, top_k
 from readcrumbs.recommenders import MODEL_TYPES, Recommender, create_model, load_model, save_model
+from readcrumbs.recommenders.side_information import BookTags
 
 N_BOOKS = 40
 # Small enough to be instant, large enough for each model to learn the checker board.
@@ -17,6 +18,7 @@ PARAMS: dict[str, dict[str, object]] = {
     "ease": {"l2": 1.0, "neighbours": 30},
     "itemknn": {"neighbours": 30, "shrink": 0.0},
     "popularity": {},
+    "likeshare": {},
     "edlae": {"l2": 1.0, "dropout": 0.2, "zero_diagonal": True, "neighbours": 30},
     "rp3beta": {"alpha": 1.0, "beta": 0.3, "neighbours": 30},
     "blend": {
@@ -41,9 +43,14 @@ def checker_board(n: int = N_BOOKS) -> sp.csr_matrix:
     return sp.csr_matrix(likes)
 
 
+def like_shares(n: int = N_BOOKS) -> BookTags:
+    """Side information with only like shares (what likeshare reads; the others ignore it)."""
+    return BookTags(None, np.random.default_rng(8).uniform(0.4, 0.95, size=n))
+
+
 def fitted(model_type: str) -> Recommender:
     model = create_model(model_type, PARAMS[model_type])
-    model.fit(checker_board())
+    model.fit(checker_board(), like_shares())
     return model
 
 
@@ -67,7 +74,7 @@ def test_a_book_nobody_liked_in_training_gets_finite_scores(model_type: str) -> 
     likes = checker_board().tolil()
     likes[:, 7] = 0.0
     model = create_model(model_type, PARAMS[model_type])
-    model.fit(likes.tocsr())
+    model.fit(likes.tocsr(), like_shares())
     histories = favourites_matrix([np.array([7]), np.array([1, 7]), np.array([0])], N_BOOKS)
     assert np.isfinite(model.score(histories)).all()
 
@@ -141,8 +148,9 @@ def test_explain_terms_add_up_to_the_score(model_type: str) -> None:
     )
 
 
-def test_popularity_names_no_favourite_as_a_reason() -> None:
-    assert not fitted("popularity").explain_reader(np.array([0, 1]), ones(2), np.array([2, 3])).any()
+@pytest.mark.parametrize("model_type", ["popularity", "likeshare"])
+def test_a_prior_names_no_favourite_as_a_reason(model_type: str) -> None:
+    assert not fitted(model_type).explain_reader(np.array([0, 1]), ones(2), np.array([2, 3])).any()
 
 
 @pytest.mark.parametrize("model_type", LEARNERS)
@@ -194,5 +202,5 @@ def test_item_weight_models_name_their_candidates_and_factor_models_do_not() -> 
     for model_type in ("ease", "itemknn", "edlae", "rp3beta", "blend"):  # the blend's parts are item-item
         candidates = fitted(model_type).reader_candidates(books, signal)
         assert candidates is not None and 0 < len(candidates) < N_BOOKS
-    for model_type in ("als", "popularity"):
+    for model_type in ("als", "popularity", "likeshare"):
         assert fitted(model_type).reader_candidates(books, signal) is None
