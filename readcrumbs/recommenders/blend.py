@@ -331,6 +331,8 @@ class Blend:
             _, factors, reach = self._score_one(books, signal)
         shares = np.zeros((len(shown), len(books)), dtype=np.float32)
         for factor, part in factors:
+            if isinstance(part, LikeShare):  # the same for every reader: no favourite's term
+                continue
             terms = part.explain_reader(books, signal, shown)
             if reach is not None and reaches_every_book(part):
                 terms[~within(shown, reach)] = 0.0

@@ -10,6 +10,7 @@ from readcrumbs.errors import ConfigError
 from readcrumbs.ranking import favourites_matrix
 from readcrumbs.recommenders import create_model, load_model, save_model
 from readcrumbs.recommenders.blend import Blend, reader_scale, reader_scales, within
+from readcrumbs.recommenders.side_information import BookTags
 from tests.readcrumbs.recommenders.test_contract import N_BOOKS, checker_board, like_shares
 
 EASE = {"model_type": "ease", "params": {"l2": 1.0, "neighbours": 30}}
@@ -271,6 +272,16 @@ def test_within_reach_a_like_share_prior_adds_on_its_catalogue_scale() -> None:
     shown = reach[:3]
     ease_terms = ease.explain_reader(books, signal, shown) / reader_scale(ease_scores)
     np.testing.assert_allclose(model.explain_reader(books, signal, shown), ease_terms, rtol=1e-6)
+
+
+def test_a_catalogue_without_star_counts_leaves_the_prior_silent() -> None:
+    # books.csv without ratings_1..ratings_5: every like share unknown, the prior all zeros.
+    model = Blend([{**EASE, "weight": 1.0}, {"model_type": "likeshare", "weight": 0.9}], within_reach=True)
+    model.fit(checker_board(), BookTags(None, np.full(N_BOOKS, np.nan)))
+    alone = Blend([{**EASE, "weight": 1.0}], within_reach=True)
+    alone.adopt_parts(model.parts[:1], N_BOOKS)
+    books, signal = np.array([0, 2]), np.ones(2, dtype=np.float32)
+    np.testing.assert_array_equal(model.score_reader(books, signal), alone.score_reader(books, signal))
 
 
 def test_within_reach_the_candidates_are_the_reach() -> None:
