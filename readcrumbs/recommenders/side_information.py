@@ -49,8 +49,8 @@ class BookTags:
     ``counts``: (n_tags, n_books) float32 CSR of shelf tags, as
     :meth:`readcrumbs.dataset.Dataset.tag_counts`, with ``FᵀF`` computed once however many models
     train on them; None without tags. ``like_share``: (n_books,) float64, each book's share of
-    4- and 5-star Goodreads ratings (NaN where unknown; :class:`~readcrumbs.recommenders.
-    like_share.LikeShare`), None without it.
+    4- and 5-star Goodreads ratings, NaN where unknown (what ``LikeShare`` scores by); None
+    without it.
     """
 
     counts: sp.csr_matrix | None

@@ -95,6 +95,8 @@ def test_a_tag_weight_without_tags_is_refused(model_type: str) -> None:
     model = create_model(model_type, {"tag_weight": 1.0})
     with pytest.raises(ValueError, match="needs the books' tags"):
         model.fit(random_likes())
+    with pytest.raises(ValueError, match="needs the books' tags"):  # like shares are no tags
+        model.fit(random_likes(), BookTags(None, np.full(25, 0.7)))
 
 
 def test_tags_of_another_catalogue_or_a_negative_weight_are_refused() -> None:
