@@ -18,8 +18,9 @@ In one run it:
 5. drives the servers with the same load (:mod:`bench.http_client`): wrk when installed
    (else the asyncio client), ``--concurrency`` keep-alive connections posting the same bodies,
    ``--duration`` seconds per server in ``--rounds`` slices taken in turn, so other work on a
-   shared machine weighs on all of them alike. It then reads the backend's RSS, sends SIGTERM and
-   counts the logged predictions in SQLite;
+   shared machine weighs on all of them alike, and reads each server's CPU time per answer (of
+   its event loop's thread, the bottleneck of one worker, and of all its threads). It then reads
+   the backend's RSS, sends SIGTERM and counts the logged predictions in SQLite;
 6. with ``--workers N`` (2 by default), also serves /predict with N worker processes on one port
    (its own event store), driven in turn with the others: throughput, p99 and RSS per worker
    beside one worker, and every answer wrk counted must be logged there too;
@@ -71,7 +72,7 @@ from bench.http_client import (  # noqa: E402
     wrk_available,
 )
 from bench.models import FAVOURITES_PER_REQUEST, ModelSource, pick_model, production_version, request_bodies  # noqa: E402
-from bench.servers import memory_mib, server_env, start_server, use_ports  # noqa: E402
+from bench.servers import cpu_seconds, memory_mib, server_env, start_server, use_ports  # noqa: E402
 from experiments.evaluate import FAV3, heldout_evaluation_set  # noqa: E402
 from readcrumbs.blobs import BlobStore, open_blob_store  # noqa: E402
 from readcrumbs.dataset import dataset_exists, load_dataset  # noqa: E402
@@ -183,11 +184,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             served = httpx.get(f"http://{HOST}:{port}/ready", timeout=10).json()["model"]["version"]
             if str(served) != str(version):  # promoted in between: the comparison would be unfair
                 raise RuntimeError(f"the backend serves v{served}, the bare endpoint would load v{version}")
-            scoring_port, _, _ = start_server(
+            scoring_port, scoring_process, _ = start_server(
                 servers, [*bench, "--serve-bare-scoring", "--model-version", str(version)], env
             )
-            canned_port, _, _ = start_server(servers, [*bench, "--serve-canned"], env)
-            direct_port, _, _ = start_server(servers, [*bench, "--serve-canned-direct"], env)
+            canned_port, canned_process, _ = start_server(servers, [*bench, "--serve-canned"], env)
+            direct_port, direct_process, _ = start_server(servers, [*bench, "--serve-canned-direct"], env)
+            processes = {
+                "predict": process,
+                "bare_scoring": scoring_process,
+                "canned": canned_process,
+                "canned_direct": direct_process,
+            }
             ports = {
                 "predict": port,
                 "bare_scoring": scoring_port,
@@ -203,6 +210,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 command = [sys.executable, "-m", "backend", "--host", HOST, "--workers", str(args.workers)]
                 ports["predict_workers"], workers_process, _ = start_server(servers, command, workers_env)
 
+            pids = {name: [server.pid] for name, server in processes.items()}
+            if args.workers > 1:
+                pids["predict_workers"] = worker_pids(workers_process.pid)
             checked = bodies[:CHECKED_BODIES]
             pairs = zip(
                 answered_book_ids(port, checked), answered_book_ids(scoring_port, checked), strict=True
@@ -212,8 +222,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             interleaved = drive_interleaved_wrk if args.client == "wrk" else drive_interleaved
             results["client"] = args.client
             warm = interleaved(ports, bodies, args.warmup, args.concurrency, 1)
+            # The servers take turns and idle in between, so a server's CPU time over the whole run
+            # is its own slices' (its event writer's included).
+            cpu_before = {name: server_cpu(pids[name]) for name in ports}
             loads = interleaved(ports, bodies, args.duration, args.concurrency, args.rounds)
-            results.update({name: asdict(load) for name, load in loads.items()})
+            for name, load in loads.items():
+                cpu_after = server_cpu(pids[name])
+                per_answer = {
+                    key: (cpu_after[key] - seconds) / max(load.requests, 1) * 1e6
+                    for key, seconds in cpu_before[name].items()
+                }
+                results[name] = {**asdict(load), **per_answer}
             results["memory"] = memory_mib(process.pid)
             if args.workers > 1:
                 results["workers"] = args.workers
@@ -246,10 +265,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "p99_predict_to_canned": results["predict"]["p99_ms"] / results["canned"]["p99_ms"],
         "predict_to_bare_scoring": throughput / results["bare_scoring"]["throughput_rps"],
         "predict_to_canned_direct": throughput / results["canned_direct"]["throughput_rps"],
+        "loop_cpu_canned_to_predict": results["canned"]["loop_cpu_us"] / results["predict"]["loop_cpu_us"],
     }
     if "predict_workers" in results:
         results["ratios"]["workers_to_one"] = results["predict_workers"]["throughput_rps"] / throughput
     return results
+
+
+def server_cpu(pids: list[int]) -> dict[str, float]:
+    """CPU seconds the server processes ``pids`` used so far: of their event loops' threads (the
+    main threads) and of all their threads."""
+    return {"loop_cpu_us": cpu_seconds(pids, main_thread_only=True), "cpu_us": cpu_seconds(pids)}
 
 
 def worker_pids(pid: int) -> list[int]:
@@ -313,7 +339,8 @@ def report(results: dict[str, Any]) -> str:
         "client), one uvicorn worker each unless named, 127.0.0.1; the servers driven in turn, "
         f"{results['rounds']} slices each",
         "",
-        f"{'endpoint':<16}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}",
+        f"{'endpoint':<16}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'loop us':>9}{'CPU us':>8}",
     ]
     endpoints = [*ENDPOINTS]
     if "predict_workers" in results:
@@ -323,6 +350,7 @@ def report(results: dict[str, Any]) -> str:
         lines.append(
             f"{label:<16}{row['requests']:>10}{row['errors']:>8}{row['throughput_rps']:>10.0f}"
             f"{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"{row['loop_cpu_us']:>9.0f}{row['cpu_us']:>8.0f}"
         )
     ratios = results["ratios"]
     same = results["same_answers"]
@@ -337,6 +365,9 @@ def report(results: dict[str, Any]) -> str:
         "(diagnostic: against the floor of /predict's own route, no dependency solving)",
         f"throughput ratio /predict : bare + scoring = {ratios['predict_to_bare_scoring']:.2f}   "
         "(diagnostic: the cost of resolution, logging, metrics, middleware, limits)",
+        f"loop CPU/answer  canned : /predict         = {ratios['loop_cpu_canned_to_predict']:.2f}   "
+        "(diagnostic: one worker answers no faster than its event loop's thread works; "
+        "loop us and CPU us: that thread's and all threads' CPU µs per answer)",
         f"same recommendations from /predict and bare + scoring: {same['equal']} of {same['checked']} "
         "requests",
         "model scoring in-process (recommend, reasons included): "

@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -86,6 +86,20 @@ def memory_mib(pid: int) -> dict[str, float]:
         if name in ("VmRSS", "VmHWM"):
             fields[name] = int(value.split()[0]) / 1024.0
     return {"rss_mib": fields.get("VmRSS", float("nan")), "peak_rss_mib": fields.get("VmHWM", float("nan"))}
+
+
+def cpu_seconds(pids: Iterable[int], *, main_thread_only: bool = False) -> float:
+    """User and system CPU seconds the processes ``pids`` have used so far; Linux only.
+
+    All their threads, or only each one's main thread (a server's event loop) with ``main_thread_only``.
+    """
+    ticks = 0
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/task/{pid}/stat" if main_thread_only else f"/proc/{pid}/stat")
+        # The fields after the command's ")": utime and stime are the 12th and 13th of them.
+        fields = stat.read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def server_env(work: Path, source: ModelSource) -> dict[str, str]:

@@ -208,7 +208,16 @@ def test_interleaved_load_takes_the_servers_in_turn_for_equal_time(monkeypatch):
 
 
 def test_report_names_every_figure():
-    row = {"requests": 10, "errors": 0, "seconds": 1.0, "throughput_rps": 10.0, "p50_ms": 1.0, "p99_ms": 2.0}
+    row = {
+        "requests": 10,
+        "errors": 0,
+        "seconds": 1.0,
+        "throughput_rps": 10.0,
+        "p50_ms": 1.0,
+        "p99_ms": 2.0,
+        "loop_cpu_us": 400.0,
+        "cpu_us": 450.0,
+    }
     results = {
         "model": {"registry_url": "file:///r", "model_name": "readcrumbs", "synthetic": True, "version": 3},
         "concurrency": 8,
@@ -223,13 +232,14 @@ def test_report_names_every_figure():
         },
         "predict": row,
         "bare_scoring": {**row, "throughput_rps": 12.5},
-        "canned": {**row, "throughput_rps": 40.0},
+        "canned": {**row, "throughput_rps": 40.0, "loop_cpu_us": 140.0, "cpu_us": 141.0},
         "canned_direct": {**row, "throughput_rps": 50.0},
         "ratios": {
             "predict_to_bare_scoring": 0.8,
             "predict_to_canned": 0.25,
             "p99_predict_to_canned": 1.5,
             "predict_to_canned_direct": 0.2,
+            "loop_cpu_canned_to_predict": 0.35,
         },
         "same_answers": {"checked": 20, "equal": 19},
         "cold_start_s": 1.5,
@@ -245,6 +255,7 @@ def test_report_names_every_figure():
         "canned, direct = 0.20   (diagnostic",
         "canned         = 0.25   (target >= 0.50, goal 0.60",
         "p99 ratio        /predict : canned         = 1.50   (target <= 2.0)",
+        "loop CPU/answer  canned : /predict         = 0.35   (diagnostic",
         "19 of 20",
         "scoring",
         "cold start",
@@ -253,8 +264,9 @@ def test_report_names_every_figure():
         "skipped (synthetic model)",
     ):
         assert phrase in text
-    rows = [line.split()[0] for line in text.splitlines()[4:8]]
-    assert rows == ["/predict", "bare", "canned", "canned,"]
+    rows = [line.split() for line in text.splitlines()[4:8]]
+    assert [row[0] for row in rows] == ["/predict", "bare", "canned", "canned,"]
+    assert rows[0][-2:] == ["400", "450"] and rows[2][-2:] == ["140", "141"]  # CPU µs per answer
 
 
 def test_unlogged_counts_answers_missing_from_the_store():
@@ -265,7 +277,16 @@ def test_unlogged_counts_answers_missing_from_the_store():
 
 
 def test_the_report_puts_several_workers_beside_one():
-    row = {"requests": 10, "errors": 0, "seconds": 1.0, "throughput_rps": 10.0, "p50_ms": 1.0, "p99_ms": 2.0}
+    row = {
+        "requests": 10,
+        "errors": 0,
+        "seconds": 1.0,
+        "throughput_rps": 10.0,
+        "p50_ms": 1.0,
+        "p99_ms": 2.0,
+        "loop_cpu_us": 400.0,
+        "cpu_us": 450.0,
+    }
     results = {
         "model": {"registry_url": "file:///r", "model_name": "readcrumbs", "synthetic": True, "version": 3},
         "concurrency": 8,
@@ -283,6 +304,7 @@ def test_the_report_puts_several_workers_beside_one():
             "predict_to_canned": 1.0,
             "p99_predict_to_canned": 1.0,
             "predict_to_canned_direct": 1.0,
+            "loop_cpu_canned_to_predict": 1.0,
             "workers_to_one": 1.5,
         },
         "same_answers": {"checked": 20, "equal": 20},
