@@ -227,12 +227,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cpu_before = {name: server_cpu(pids[name]) for name in ports}
             loads = interleaved(ports, bodies, args.duration, args.concurrency, args.rounds)
             for name, load in loads.items():
-                cpu_after = server_cpu(pids[name])
-                per_answer = {
-                    key: (cpu_after[key] - seconds) / max(load.requests, 1) * 1e6
-                    for key, seconds in cpu_before[name].items()
+                (loop_before, all_before), (loop_after, all_after) = cpu_before[name], server_cpu(pids[name])
+                answers = max(load.requests, 1)
+                results[name] = {
+                    **asdict(load),
+                    "loop_cpu_us": (loop_after - loop_before) / answers * 1e6,
+                    "cpu_us": (all_after - all_before) / answers * 1e6,
                 }
-                results[name] = {**asdict(load), **per_answer}
             results["memory"] = memory_mib(process.pid)
             if args.workers > 1:
                 results["workers"] = args.workers
@@ -272,10 +273,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def server_cpu(pids: list[int]) -> dict[str, float]:
+def server_cpu(pids: list[int]) -> tuple[float, float]:
     """CPU seconds the server processes ``pids`` used so far: of their event loops' threads (the
-    main threads) and of all their threads."""
-    return {"loop_cpu_us": cpu_seconds(pids, main_thread_only=True), "cpu_us": cpu_seconds(pids)}
+    main threads), and of all their threads."""
+    return cpu_seconds(pids, main_thread_only=True), cpu_seconds(pids)
 
 
 def worker_pids(pid: int) -> list[int]:
