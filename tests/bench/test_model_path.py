@@ -29,9 +29,11 @@ def test_every_version_gets_a_row_with_its_median_and_p99(tmp_path):
         (2, "popularity", 14),
     ]
     assert all(0 < row["median_ms"] <= row["p99_ms"] for row in rows)
+    assert all(row["cold_median_ms"] > 0 for row in rows)
     assert all(row["factor_product_ms"] is None for row in rows)  # no item factors
     text = report(rows, 20)
-    assert "v1       itemknn" in text and "targets:" in text
+    assert "v1       itemknn" in text and "targets:" in text and "cold ms" in text
+    assert f"{rows[0]['cold_median_ms']:.3f}" in text.splitlines()[2]
 
 
 def test_a_model_with_item_factors_also_gets_the_time_of_its_factor_product(tmp_path):
