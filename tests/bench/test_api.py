@@ -207,17 +207,21 @@ def test_interleaved_load_takes_the_servers_in_turn_for_equal_time(monkeypatch):
     assert loads["a"].p50_ms == pytest.approx(1.0)
 
 
+# One endpoint's figures as run() reports them.
+ENDPOINT_ROW = {
+    "requests": 10,
+    "errors": 0,
+    "seconds": 1.0,
+    "throughput_rps": 10.0,
+    "p50_ms": 1.0,
+    "p99_ms": 2.0,
+    "loop_cpu_us": 400.0,
+    "cpu_us": 450.0,
+}
+
+
 def test_report_names_every_figure():
-    row = {
-        "requests": 10,
-        "errors": 0,
-        "seconds": 1.0,
-        "throughput_rps": 10.0,
-        "p50_ms": 1.0,
-        "p99_ms": 2.0,
-        "loop_cpu_us": 400.0,
-        "cpu_us": 450.0,
-    }
+    row = dict(ENDPOINT_ROW)
     results = {
         "model": {"registry_url": "file:///r", "model_name": "readcrumbs", "synthetic": True, "version": 3},
         "concurrency": 8,
@@ -277,16 +281,7 @@ def test_unlogged_counts_answers_missing_from_the_store():
 
 
 def test_the_report_puts_several_workers_beside_one():
-    row = {
-        "requests": 10,
-        "errors": 0,
-        "seconds": 1.0,
-        "throughput_rps": 10.0,
-        "p50_ms": 1.0,
-        "p99_ms": 2.0,
-        "loop_cpu_us": 400.0,
-        "cpu_us": 450.0,
-    }
+    row = dict(ENDPOINT_ROW)
     results = {
         "model": {"registry_url": "file:///r", "model_name": "readcrumbs", "synthetic": True, "version": 3},
         "concurrency": 8,
