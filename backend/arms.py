@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
+from backend.answers import ShownArm
 from backend.predictions import predict
 from backend.schemas import PredictRequest
 from backend.serving import ModelHolder, ServingState
@@ -49,7 +50,7 @@ class Route:
     shadow: ServingState | None = None
 
     @property
-    def response_arm(self) -> Arm:
+    def response_arm(self) -> ShownArm:
         """The arm the reader was shown: a shadow request shows production's list."""
         return "production" if self.arm == "shadow" else self.arm
 

@@ -2,16 +2,15 @@
 
 Scoring is :meth:`readcrumbs.model_bundle.ModelBundle.recommend` (one reader's scores, ranked
 exactly as offline evaluation's :func:`~readcrumbs.ranking.top_k`), so what the API returns is
-what was evaluated. The answer is laid out as plain dicts (:mod:`backend.answers`).
+what was evaluated. The answer is written as JSON from each book's card (:mod:`backend.answers`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from backend.answers import answer, recommended_book, resolved_item
+from backend.answers import Answer, answer, resolved_item
 from backend.errors import NoFavourites, NothingResolved
 from backend.schemas import PredictRequest
 from backend.serving import ServingState
@@ -38,9 +37,9 @@ class Resolved:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The answer to send (a PredictResponse as a dict, :mod:`backend.answers`) and the record to log."""
+    """The answer to send (a PredictResponse's JSON, :mod:`backend.answers`) and the record to log."""
 
-    answer: dict[str, Any]
+    answer: Answer
     record: PredictionRecord
 
 
@@ -78,19 +77,15 @@ def predict(state: ServingState, request: PredictRequest, resolved: Resolved | N
         one_per_series=request.one_per_series,
     )
     cards = state.cards
-    books = [
-        recommended_book(
-            cards[recommendation.book],
-            recommendation.score,
-            [cards[reason]["title"] for reason in recommendation.because],
-            recommendation.because_genres,
-        )
-        for recommendation in recommendations
-    ]
     request_id = new_id()
     unknown = [*resolution.unknown, *disliked.unknown]
     answered = answer(
-        books, request_id, state.version, [resolved_item(match) for match in resolution.matches], unknown
+        recommendations,
+        cards,
+        request_id,
+        state.version,
+        [resolved_item(match) for match in resolution.matches],
+        unknown,
     )
     record = PredictionRecord(
         request_id=request_id,
@@ -98,7 +93,7 @@ def predict(state: ServingState, request: PredictRequest, resolved: Resolved | N
         userid=request.userid,
         items=[str(item) for item in request.items],
         item_ids=favourite_ids,
-        prediction=answered["recs"],
+        prediction=[cards[recommendation.book].title for recommendation in recommendations],
         prediction_ids=[recommendation.book for recommendation in recommendations],
         scores=[recommendation.score for recommendation in recommendations],
         latency_ms=(time.perf_counter() - started) * 1000.0,

@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from backend.answers import answer_json
 from backend.api.deps import CpuDep, RuntimeDep
 from backend.api.direct_route import JSON, DirectJsonRoute
 from backend.arms import label_record, shadow_prediction
@@ -60,5 +59,6 @@ async def predict_books(body: PredictRequest, runtime: RuntimeDep, cpu: CpuDep) 
         shadow = shadow_prediction(route.shadow, body)
     await runtime.writer.submit_async(label_record(prediction.record, route.arm, shadow))
     runtime.metrics.count_prediction(state.version)
-    # The schema above is for the OpenAPI document; the answer is its fields as dicts (backend/answers.py).
-    return Response(answer_json({**prediction.answer, "arm": route.response_arm}), media_type=JSON)
+    # The schema above is for the OpenAPI document; the answer is written from each book's card
+    # (backend/answers.py).
+    return Response(prediction.answer.json(route.response_arm), media_type=JSON)
