@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -272,6 +273,19 @@ def test_pending_predictions_forget_the_oldest():
     shown = pending.get(records[2].request_id)
     assert shown is not None and shown.book_ids == tuple(records[2].prediction_ids)
     assert shown.userid == records[2].userid
+    assert shown.titles == tuple(records[2].prediction)
+
+
+def test_what_pending_predictions_keep_leaves_the_garbage_collectors_passes():
+    # A server keeps 50,000 of them: tracked, every full pass would walk them all, the GIL held.
+    pending = PendingPredictions(capacity=1000)
+    records = [prediction(i) for i in range(1000)]
+    gc.collect()
+    before = len(gc.get_objects())
+    for record in records:
+        pending.add(record)
+    gc.collect()
+    assert len(gc.get_objects()) - before < 100  # not one (or more) per entry
 
 
 def test_queue_and_spool_are_exported_as_metrics(tmp_path):
