@@ -19,8 +19,9 @@ help:  ## List the targets
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Re-installs only when the project's requirements change.
-$(STAMP): pyproject.toml constraints.txt | $(PY)
+# Re-installs only when the project's requirements or its C kernel change (the editable install
+# compiles readcrumbs/_item_weights.c next to its source).
+$(STAMP): pyproject.toml constraints.txt readcrumbs/_item_weights.c | $(PY)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 	$(PIP) install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $(STAMP)
@@ -134,5 +135,5 @@ bench-dashboard: $(STAMP)  ## Dashboard load + compute time over 1,000,000 predi
 	$(PY) -m bench.dashboard
 
 clean:  ## Remove local state, caches and the virtualenv
-	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis wandb
+	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis wandb build readcrumbs/*.so
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

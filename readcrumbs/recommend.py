@@ -1,4 +1,4 @@
-"""Serving one reader: score, steer, rank and explain, with numpy alone.
+"""Serving one reader: score, steer, rank and explain (numpy, and a C kernel for item-weight models).
 
 The steps, for a reader's favourites, dislikes and genres (book indices and catalogue genres):
 
@@ -19,6 +19,12 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
    the next volume the reader has not given, in the place of the series' best-ranked book;
 4. **explain**: :meth:`Recommender.explain_reader` for the k shown books only, then
    :func:`reasons`.
+
+For an item-weight model (EASE, item-kNN, EDLAE, RP3beta) and a reader with favourites, no genres
+and not one book per series, steps 1, 3 and 4 are one call of a C kernel
+(:meth:`~readcrumbs.recommenders.neighbours.ItemWeightsModel.rank_reader`), which gives the same
+books, scores and reasons (``tests/readcrumbs/recommenders/test_item_weights_kernel.py``); it
+hands the reader back to numpy when fewer than k books score above zero.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import numpy as np
 from readcrumbs.book_facts import BookFacts
 from readcrumbs.ranking import top_k_positive, top_k_reader
 from readcrumbs.recommenders.base import DISLIKE, FAVOURITE, Recommender
+from readcrumbs.recommenders.neighbours import ItemWeightsModel
 
 # A genre the reader names lifts a book of that genre by at most this share of its own score.
 GENRE_BOOST = 0.5
@@ -92,6 +99,14 @@ def rank_reader(
     Returns fewer than ``k`` when fewer books are left once the given ones are masked.
     """
     books, signal, has_favourites = reader_books(reader)
+    hidden = books
+    if len(reader.disliked) and (turned_down := series_turned_down(facts, books, signal)):
+        hidden = np.union1d(books, turned_down)
+    plain = has_favourites and not reader.genres and not reader.one_per_series
+    if plain and isinstance(model, ItemWeightsModel):  # the C kernel, when it can answer alone
+        ranked = model.rank_reader(books, signal, hidden, k, book_ids)
+        if ranked is not None:
+            return [Recommendation(book, score, because, []) for book, score, because in ranked]
     match = facts.genre_match(reader.genres) if reader.genres else None
     if has_favourites or match is None:
         scores = model.score_reader(books, signal)
@@ -101,9 +116,6 @@ def rank_reader(
         scores = facts.starter_quality * match
         if len(books):  # only dislikes: the model still says which books are like them
             scores *= 1.0 - likeness_to_dislikes(model.score_reader(books, signal))
-    hidden = books
-    if len(reader.disliked) and (turned_down := series_turned_down(facts, books, signal)):
-        hidden = np.union1d(books, turned_down)
     if reader.one_per_series:
         shown = _one_per_series(scores, books, signal, facts, k, hidden)
     else:

@@ -5,11 +5,15 @@ Both models score a reader as the sum of their books' rows of an item×item weig
 Keeping only each row's ``neighbours`` largest weights makes the artifact small
 (n_books × neighbours). ``W`` is held as the three plain CSR arrays, so that serving one reader
 adds a few rows straight into one score vector with numpy alone; scipy is imported only for
-training and batch scoring.
+training and batch scoring. The common case of serving (favourites and dislikes, no genres) is
+one call of a small C kernel, :meth:`ItemWeights.rank_reader` (``readcrumbs/_item_weights.c``),
+which ranks and explains exactly as the numpy path does.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
@@ -17,10 +21,18 @@ import numpy as np
 
 from readcrumbs.recommenders.base import FAVOURITE
 
+try:
+    from readcrumbs import _item_weights
+except ImportError:  # installed where no C compiler was found: numpy ranks every reader
+    _item_weights = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+log = logging.getLogger(__name__)
 ROW_BLOCK = 1024
+# What the compiled kernel answers for one reader: (book, score, because) per shown book, best first.
+Ranked = list[tuple[int, float, list[int]]]
 
 
 def keep_top_neighbours(weights: np.ndarray, neighbours: int) -> sp.csr_matrix:
@@ -137,6 +149,24 @@ class ItemWeights:
         weights *= signal[:, None]
         return weights.T.copy()
 
+    def rank_reader(
+        self, books: np.ndarray, signal: np.ndarray, hidden: np.ndarray, k: int, names: np.ndarray | None
+    ) -> Ranked | None:
+        """The ``k`` best books for one reader and each one's reasons, from the C kernel.
+
+        ``books``: (n,) int64 unique indices, ascending; ``signal``: (n,) float32 (+1 a favourite,
+        negative a dislike); ``hidden``: (h,) int64 indices never shown (the given books at least);
+        ``names``: (n_books,) int64 index → the name to answer with (book_ids), or None for
+        indices. Returns ``(book, score, because)`` for each of the k books, best first, exactly as
+        :func:`readcrumbs.recommend.rank_reader`'s numpy path ranks and explains them; or None when
+        that path must answer: fewer than ``k`` books score above zero, a score is NaN, or the
+        kernel was not built.
+        """
+        if _item_weights is None:
+            _warn_uncompiled()
+            return None
+        return _item_weights.rank(self.indptr, self.indices, self.data, books, signal, hidden, k, names)
+
     def pack(self) -> dict[str, np.ndarray]:
         """The arrays for an ``.npz`` file."""
         return {"weights_data": self.data, "weights_indices": self.indices, "weights_indptr": self.indptr}
@@ -145,6 +175,11 @@ class ItemWeights:
     def unpack(cls, arrays: Mapping[str, np.ndarray]) -> ItemWeights:
         """The weights that :meth:`pack` stored."""
         return cls(arrays["weights_indptr"], arrays["weights_indices"], arrays["weights_data"])
+
+
+@functools.cache
+def _warn_uncompiled() -> None:
+    log.warning("readcrumbs._item_weights was not built (no C compiler at install): numpy ranks every reader")
 
 
 _EMPTY = ItemWeights(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
@@ -182,6 +217,11 @@ class ItemWeightsModel:
 
     def explain_reader(self, books: np.ndarray, signal: np.ndarray, shown: np.ndarray) -> np.ndarray:
         return self.item_weights.explain_reader(books, signal, shown)
+
+    def rank_reader(
+        self, books: np.ndarray, signal: np.ndarray, hidden: np.ndarray, k: int, names: np.ndarray | None
+    ) -> Ranked | None:
+        return self.item_weights.rank_reader(books, signal, hidden, k, names)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return self.item_weights.pack()
