@@ -9,8 +9,8 @@ a test: nothing here asserts.
 It times each call twice over: in a tight loop (the targets' figure), and **cold**, with an 8 MB
 sweep of memory before each call (not timed). In the server the rest of each request pushes the
 model's arrays and numpy's code out of the caches between two readers, and a request pays
-between the two figures there (inside the server, EASE's `recommend` timed 0.12–0.13 ms median,
-against 0.07–0.10 ms in the loop and 0.18–0.19 ms cold).
+between the two figures there (numpy's EASE path, before the C kernel, on an Intel machine:
+0.12–0.13 ms median inside the server, against 0.07–0.10 ms in the loop and 0.18–0.19 ms cold).
 
 For a model with item factors (ALS), it also times the one product every exact score of the whole
 catalogue needs, ``Y · u`` (n_books × factors, float32, one BLAS thread): the floor under that

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* recommend.py's MAX_REASONS and REASON_SHARE: test_item_weights_kernel.py fails if they part. */
 #define MAX_REASONS 3
 #define REASON_SHARE 0.3
 

@@ -144,6 +144,7 @@ def test_the_kernel_hands_back_what_numpy_must_rank() -> None:
     assert rank(w, [0], [1.0], 2, hidden=[0, 2]) is None  # a hidden book is never counted
     assert rank(w, [2], [1.0], 1) is None  # a NaN score
     assert rank(w, [0], [1.0], 0) is None
+    assert rank(w, [0], [1.0], 5) is None  # more than there are books
     assert rank(w, [], [], 1) is None
     assert rank(w, [0], [1.0], 2) == [(1, 1.0, [0]), (2, 0.5, [0])]
 
