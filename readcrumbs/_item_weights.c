@@ -24,9 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* recommend.py's MAX_REASONS and REASON_SHARE: test_item_weights_kernel.py fails if they part. */
-#define MAX_REASONS 3
-#define REASON_SHARE 0.3
+#include "_answer.h"
 
 /* A contiguous 1-d buffer of `itemsize`-byte numbers of one of `kinds` ("ilq" or "f"). */
 static int get_array(PyObject *obj, Py_buffer *view, const char *kinds, Py_ssize_t itemsize, const char *name) {
@@ -44,39 +42,6 @@ static int get_array(PyObject *obj, Py_buffer *view, const char *kinds, Py_ssize
     return 0;
 }
 
-/* Whether book c with score s ranks above book d with score t. */
-static inline int ranks_above(float s, int64_t c, float t, int64_t d) { return s > t || (s == t && c < d); }
-
-static PyObject *name_of(const int64_t *names, int64_t index) {
-    return PyLong_FromLongLong(names ? names[index] : index);
-}
-
-/* The reasons of one shown book: the indices (into books) of its strongest favourites, at most
- * MAX_REASONS, strongest first; `row` holds each book's term (zero for dislikes). */
-static Py_ssize_t reasons_of(const double *row, Py_ssize_t n, Py_ssize_t *order) {
-    double total = 0.0;
-    for (Py_ssize_t i = 0; i < n; i++) total += row[i];
-    double threshold = REASON_SHARE * total;
-    Py_ssize_t strong = 0;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (row[i] > 0.0 && row[i] >= threshold) order[strong++] = i;
-    if (strong == 0 && total > 0.0) { /* four or more even terms: the first strongest */
-        Py_ssize_t best = 0;
-        for (Py_ssize_t i = 1; i < n; i++)
-            if (row[i] > row[best]) best = i;
-        order[strong++] = best;
-    }
-    for (Py_ssize_t a = 1; a < strong; a++) { /* insertion sort, strongest first, ties in book order */
-        Py_ssize_t moving = order[a], b = a;
-        while (b > 0 && row[order[b - 1]] < row[moving]) {
-            order[b] = order[b - 1];
-            b--;
-        }
-        order[b] = moving;
-    }
-    return strong < MAX_REASONS ? strong : MAX_REASONS;
-}
-
 static PyObject *rank(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
     if (nargs != 8) {
@@ -90,8 +55,6 @@ static PyObject *rank(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     float *scores = NULL, *best_score = NULL, *terms = NULL;
     int32_t *seen = NULL; /* per book: reached by the reader's rows, then its rank + 1 if shown */
     int64_t *touched = NULL, *best = NULL;
-    double *row = NULL;
-    Py_ssize_t *order = NULL;
 
     Py_ssize_t k = PyLong_AsSsize_t(args[6]);
     if (k == -1 && PyErr_Occurred()) return NULL;
@@ -160,17 +123,7 @@ static PyObject *rank(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             result = Py_NewRef(Py_None);
             goto done;
         }
-        if (!(s > 0.0f)) continue;
-        Py_ssize_t at;
-        if (found < k) at = found++;
-        else if (ranks_above(s, c, best_score[k - 1], best[k - 1])) at = k - 1;
-        else continue;
-        for (; at > 0 && ranks_above(s, c, best_score[at - 1], best[at - 1]); at--) {
-            best_score[at] = best_score[at - 1];
-            best[at] = best[at - 1];
-        }
-        best_score[at] = s;
-        best[at] = c;
+        if (s > 0.0f) keep_best(best, best_score, &found, k, c, s);
     }
     if (found < k) {
         result = Py_NewRef(Py_None);
@@ -179,9 +132,7 @@ static PyObject *rank(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     /* Explain: terms[j * n + i] is favourite i's term in shown book j's score. `seen` now marks
      * the shown books by rank + 1, so each row is read once. */
     terms = calloc((size_t)k * n, sizeof(float));
-    row = malloc(sizeof(double) * n);
-    order = malloc(sizeof(Py_ssize_t) * n);
-    if (!terms || !row || !order) {
+    if (!terms) {
         PyErr_NoMemory();
         goto done;
     }
@@ -194,39 +145,7 @@ static PyObject *rank(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (shown) terms[(shown - 1) * n + i] = signal[i] * data[p]; /* a repeated column: the last entry, as numpy's */
         }
     }
-    result = PyList_New(k);
-    if (!result) goto done;
-    for (Py_ssize_t j = 0; j < k; j++) {
-        for (Py_ssize_t i = 0; i < n; i++) {
-            float term = terms[j * n + i];
-            row[i] = term > 0.0f ? (double)term : 0.0;
-        }
-        Py_ssize_t named = reasons_of(row, n, order);
-        PyObject *because = PyList_New(named);
-        PyObject *item = because ? PyTuple_New(3) : NULL;
-        if (!item) {
-            Py_XDECREF(because);
-            Py_CLEAR(result);
-            goto done;
-        }
-        PyList_SET_ITEM(result, j, item);
-        PyTuple_SET_ITEM(item, 2, because);
-        PyObject *book = name_of(names, best[j]), *score = PyFloat_FromDouble((double)best_score[j]);
-        if (book) PyTuple_SET_ITEM(item, 0, book);
-        if (score) PyTuple_SET_ITEM(item, 1, score);
-        if (!book || !score) {
-            Py_CLEAR(result);
-            goto done;
-        }
-        for (Py_ssize_t a = 0; a < named; a++) {
-            PyObject *reason = name_of(names, books[order[a]]);
-            if (!reason) {
-                Py_CLEAR(result);
-                goto done;
-            }
-            PyList_SET_ITEM(because, a, reason);
-        }
-    }
+    result = ranked_answer(best, best_score, k, terms, books, n, names);
 done:
     free(scores);
     free(seen);
@@ -234,8 +153,6 @@ done:
     free(best);
     free(best_score);
     free(terms);
-    free(row);
-    free(order);
     for (int v = 0; v < 7; v++)
         if (views[v].obj) PyBuffer_Release(&views[v]);
     return result;
