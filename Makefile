@@ -19,9 +19,10 @@ help:  ## List the targets
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Re-installs only when the project's requirements or its C kernel change (the editable install
-# compiles readcrumbs/_item_weights.c next to its source).
-$(STAMP): pyproject.toml constraints.txt readcrumbs/_item_weights.c | $(PY)
+# Re-installs only when the project's requirements or its C kernels change (the editable install
+# compiles readcrumbs/_item_weights.c and _factors.c next to their sources).
+KERNELS := readcrumbs/_item_weights.c readcrumbs/_factors.c readcrumbs/_answer.h
+$(STAMP): pyproject.toml constraints.txt $(KERNELS) | $(PY)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 	$(PIP) install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $(STAMP)

@@ -1,4 +1,4 @@
-"""Serving one reader: score, steer, rank and explain (numpy, and a C kernel for item-weight models).
+"""Serving one reader: score, steer, rank and explain (numpy, and C kernels for the common reader).
 
 The steps, for a reader's favourites, dislikes and genres (book indices and catalogue genres):
 
@@ -20,11 +20,14 @@ The steps, for a reader's favourites, dislikes and genres (book indices and cata
 4. **explain**: :meth:`Recommender.explain_reader` for the k shown books only, then
    :func:`reasons`.
 
-For an item-weight model (EASE, item-kNN, EDLAE, RP3beta) and a reader with favourites, no genres
-and not one book per series, steps 1, 3 and 4 are one call of a C kernel
-(:meth:`~readcrumbs.recommenders.neighbours.ItemWeightsModel.rank_reader`), which gives the same
-books, scores and reasons (``tests/readcrumbs/recommenders/test_item_weights_kernel.py``); it
-hands the reader back to numpy when fewer than k books score above zero.
+For a reader with favourites, no genres and not one book per series, steps 1, 3 and 4 are one call
+of a C kernel: ``readcrumbs/_item_weights.c`` for an item-weight model (EASE, item-kNN, EDLAE,
+RP3beta; :meth:`~readcrumbs.recommenders.neighbours.ItemWeightsModel.rank_reader`) and
+``readcrumbs/_factors.c`` for ALS (:meth:`~readcrumbs.recommenders.als.ALS.rank_reader`, which
+scores exactly only the books its bounds cannot rule out). Each gives the same books, scores and
+reasons as the steps above (``tests/readcrumbs/recommenders/test_item_weights_kernel.py``,
+``test_factors_kernel.py``), and hands the reader back to them when fewer than k books score
+above zero.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy as np
 
 from readcrumbs.book_facts import BookFacts
 from readcrumbs.ranking import top_k_positive, top_k_reader
+from readcrumbs.recommenders.als import ALS
 from readcrumbs.recommenders.base import DISLIKE, FAVOURITE, Recommender
 from readcrumbs.recommenders.neighbours import ItemWeightsModel
 
@@ -43,7 +47,8 @@ from readcrumbs.recommenders.neighbours import ItemWeightsModel
 GENRE_BOOST = 0.5
 # A favourite is a reason for a book when its term is at least this share of the book's positive
 # terms (the strongest favourite always is); at most MAX_REASONS are named, strongest first.
-# readcrumbs/_item_weights.c has the same two (test_item_weights_kernel.py fails if they part).
+# readcrumbs/_answer.h, which both kernels use, has the same two (test_item_weights_kernel.py
+# fails if they part).
 REASON_SHARE = 0.3
 MAX_REASONS = 3
 # With one book per series, ranking looks this many times k deep before looking deeper.
@@ -104,11 +109,37 @@ def rank_reader(
     if len(reader.disliked) and (turned_down := series_turned_down(facts, books, signal)):
         hidden = np.union1d(books, turned_down)
     plain = has_favourites and not reader.genres and not reader.one_per_series
-    if plain and isinstance(model, ItemWeightsModel):  # the C kernel, when it can answer alone
+    if plain and isinstance(model, ItemWeightsModel | ALS):  # a C kernel, when it can answer alone
         ranked = model.rank_reader(books, signal, hidden, k, book_ids)
         if ranked is not None:
             return [Recommendation(book, score, because, []) for book, score, because in ranked]
     match = facts.genre_match(reader.genres) if reader.genres else None
+    shown, scores = _score_and_rank(model, facts, reader, books, signal, has_favourites, match, k, hidden)
+    shares = model.explain_reader(books, signal, shown) if has_favourites else None
+    names = books if book_ids is None else book_ids[books]
+    because = reasons(shares, names, signal) if shares is not None else [[] for _ in range(len(shown))]
+    genres = [facts.genres_of(book, reader.genres) if match is not None else [] for book in shown.tolist()]
+    labels = shown if book_ids is None else book_ids[shown]
+    return [
+        Recommendation(*fields)
+        for fields in zip(labels.tolist(), scores.tolist(), because, genres, strict=True)
+    ]
+
+
+def _score_and_rank(
+    model: Recommender,
+    facts: BookFacts,
+    reader: ReaderInput,
+    books: np.ndarray,
+    signal: np.ndarray,
+    has_favourites: bool,
+    match: np.ndarray | None,
+    k: int,
+    hidden: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 1–3 over every book: the shown books ((k',) int64 indices, best first) and their
+    (k',) float32 scores. ``books``, ``signal``, ``has_favourites``: :func:`reader_books`;
+    ``match``: (n_books,) float32, each book's share of the reader's genres (None: no genres)."""
     if has_favourites or match is None:
         scores = model.score_reader(books, signal)
         if match is not None:
@@ -125,15 +156,7 @@ def rank_reader(
         candidates = model.reader_candidates(books, signal) if has_favourites or match is None else None
         best = top_k_positive(scores, k, candidates)
         shown = best if best is not None else top_k_reader(scores, hidden, k)
-    shares = model.explain_reader(books, signal, shown) if has_favourites else None
-    names = books if book_ids is None else book_ids[books]
-    because = reasons(shares, names, signal) if shares is not None else [[] for _ in range(len(shown))]
-    genres = [facts.genres_of(book, reader.genres) if match is not None else [] for book in shown.tolist()]
-    labels = shown if book_ids is None else book_ids[shown]
-    return [
-        Recommendation(*fields)
-        for fields in zip(labels.tolist(), scores[shown].tolist(), because, genres, strict=True)
-    ]
+    return shown, scores[shown]
 
 
 def series_turned_down(facts: BookFacts, books: np.ndarray, signal: np.ndarray) -> list[int]:

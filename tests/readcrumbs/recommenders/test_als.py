@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from readcrumbs.ranking import favourites_matrix
+from readcrumbs.recommenders import als as als_module
 from readcrumbs.recommenders.als import ALS
 from tests.readcrumbs.recommenders.test_contract import checker_board
 
@@ -99,14 +100,38 @@ def test_the_same_seed_gives_the_same_model() -> None:
     np.testing.assert_allclose(first.item_factors, second.item_factors, rtol=1e-5)
 
 
-def test_explaining_the_reader_just_scored_solves_once(als: ALS, monkeypatch: pytest.MonkeyPatch) -> None:
+class CountedKernel:
+    """readcrumbs._factors, counting its fold-ins."""
+
+    def __init__(self, kernel: object) -> None:
+        self.kernel, self.fold_ins = kernel, 0
+
+    def fold_in(self, *args: object) -> bool:
+        self.fold_ins += 1
+        return self.kernel.fold_in(*args)  # type: ignore[attr-defined, no-any-return]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.kernel, name)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_explaining_the_reader_just_scored_solves_once(
+    als: ALS, compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     solves: list[int] = []
     solve = np.linalg.solve
     monkeypatch.setattr(np.linalg, "solve", lambda a, b: solves.append(len(b)) or solve(a, b))
+    kernel = CountedKernel(als_module._factors) if compiled and als_module._factors is not None else None
+    if compiled and kernel is None:
+        pytest.skip("readcrumbs._factors was not built")
+    monkeypatch.setattr(als_module, "_factors", kernel)
     books, signal, shown = np.array([0, 2, 4]), np.ones(3, dtype=np.float32), np.array([6, 8])
     als.score_reader(books, signal)
     als.explain_reader(books, signal, shown)
-    assert solves == [3]
+    if kernel is not None:
+        assert (kernel.fold_ins, solves) == (1, [])
+    else:
+        assert solves == [3]
 
 
 def test_the_kept_fold_in_is_never_another_readers(als: ALS) -> None:
