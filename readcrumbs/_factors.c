@@ -35,7 +35,7 @@
  * Arrays: factors (n_books, n_factors) float32 is Y; solved (n_books, n_factors) float64 is
  * Y·(YᵀY + λI)⁻¹; codes (n_books, n_factors) int8; bounds (3, n_books) float64. Indices are
  * checked before they are used, so a corrupt array raises ValueError rather than reading out of
- * bounds. The GIL is held throughout (a call takes a fraction of a millisecond), so the module
+ * bounds. The GIL is held throughout (a call takes a fraction of a millisecond), and the module
  * keeps no state between calls.
  */
 #define PY_SSIZE_T_CLEAN
@@ -125,9 +125,15 @@ __attribute__((target("avx2"))) static void scan_avx2(const int8_t *codes, const
 }
 #endif
 
+#ifdef X86_DISPATCH
+/* Whether scan takes scan_avx2: the CPU has AVX2 and $READCRUMBS_PORTABLE_KERNELS is unset (the
+ * tests set it to check scan_plain against it). Decided once, when the module is imported. */
+static int use_avx2 = 0;
+#endif
+
 static void scan(const int8_t *codes, const int8_t *p, int32_t *out, Py_ssize_t n_books, Py_ssize_t n_factors) {
 #ifdef X86_DISPATCH
-    if (__builtin_cpu_supports("avx2")) {
+    if (use_avx2) {
         scan_avx2(codes, p, out, n_books, n_factors);
         return;
     }
@@ -663,4 +669,10 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_factors", "One reader of a factor model, in C.",
                                     -1, methods, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__factors(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__factors(void) {
+#ifdef X86_DISPATCH
+    const char *portable = getenv("READCRUMBS_PORTABLE_KERNELS");
+    use_avx2 = __builtin_cpu_supports("avx2") && !(portable && *portable);
+#endif
+    return PyModule_Create(&module);
+}

@@ -10,6 +10,8 @@ numpy, ties, and what it refuses.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -155,7 +157,7 @@ def test_each_books_score_is_the_same_bits_alone_or_among_all() -> None:
 
 
 @pytest.mark.parametrize("signal", [[1.0, 1.0, 1.0], [1.0, -1.0, 1.0]])
-def test_the_kernels_fold_in_and_reasons_are_numpys(
+def test_the_kernels_fold_in_explanations_and_scores_are_numpys(
     signal: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = ALS(**MODELS["als-16"])
@@ -356,3 +358,32 @@ def test_a_reader_of_zeros_has_no_bounds() -> None:
         codes.codes, codes.bounds, np.array([1, np.nan, 0], np.float32), lower, upper
     )
     assert lower.tolist() == upper.tolist() == [7.0, 7.0]
+
+
+PORTABLE_RUN = """
+import json, sys
+import numpy as np
+from readcrumbs import _factors
+from readcrumbs.recommenders.als import factor_codes
+factors = np.random.default_rng(11).standard_normal((300, 77)).astype(np.float32)
+codes = factor_codes(factors)
+lower, upper = np.empty(300), np.empty(300)
+for seed in range(5):
+    reader = np.random.default_rng(seed).standard_normal(77).astype(np.float32)
+    _factors.score_bounds(codes.codes, codes.bounds, reader, lower, upper)
+    print(json.dumps([lower.tolist(), upper.tolist()]))
+"""
+
+
+def test_the_portable_scan_bounds_every_book_as_the_avx2_one() -> None:
+    # READCRUMBS_PORTABLE_KERNELS makes the kernel take its plain C loops, as on a CPU without
+    # AVX2 (77 factors: two 32-code steps and a tail of 13); the integer products are exact, so
+    # both give the same bits.
+    answers = []
+    for portable in ("1", ""):
+        env = {**os.environ, "READCRUMBS_PORTABLE_KERNELS": portable}
+        run = subprocess.run(
+            [sys.executable, "-c", PORTABLE_RUN], env=env, capture_output=True, text=True, check=True
+        )
+        answers.append(run.stdout)
+    assert answers[0] == answers[1] and answers[0].count("\n") == 5
