@@ -21,7 +21,7 @@ $(PY):
 
 # Re-installs only when the project's requirements or its C kernels change (the editable install
 # compiles readcrumbs/_item_weights.c and _factors.c next to their sources).
-KERNELS := readcrumbs/_item_weights.c readcrumbs/_factors.c readcrumbs/_answer.h
+KERNELS := readcrumbs/_item_weights.c readcrumbs/_factors.c readcrumbs/_kernel.h
 $(STAMP): pyproject.toml constraints.txt $(KERNELS) | $(PY)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 	$(PIP) install --quiet -c constraints.txt -e ".[$(EXTRAS)]"

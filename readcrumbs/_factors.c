@@ -45,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "_answer.h"
+#include "_kernel.h"
 
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
 #include <immintrin.h>
@@ -57,25 +57,6 @@
 #endif
 
 #define LANES 16
-
-/* A contiguous buffer of `itemsize`-byte numbers of one of `kinds`, of any shape. */
-static int get_array(PyObject *obj, Py_buffer *view, const char *kinds, Py_ssize_t itemsize, int writable,
-                     const char *name) {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
-    const char *format = view->format ? view->format : "B";
-    if (*format == '@' || *format == '=' || *format == '<') format++;
-    if (view->itemsize != itemsize || format[0] == '\0' || format[1] != '\0' || strchr(kinds, format[0]) == NULL) {
-        PyErr_Format(PyExc_TypeError, "%s must be an array of %zd-byte %s", name, itemsize,
-                     kinds[0] == 'f' || kinds[0] == 'd' ? "floats" : "integers");
-        PyBuffer_Release(view);
-        view->obj = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static Py_ssize_t length(const Py_buffer *view) { return view->len / view->itemsize; }
 
 /* y · u in float32: lane l adds y[f]·u[f] for f ≡ l (mod 16) in order, then the lanes in order. */
 CLONES static float dot_row(const float *y, const float *u, Py_ssize_t n_factors) {
@@ -382,11 +363,6 @@ static int check_indices(const int64_t *indices, Py_ssize_t n, Py_ssize_t n_book
             return -1;
         }
     return 0;
-}
-
-static void release(Py_buffer *views, int count) {
-    for (int v = 0; v < count; v++)
-        if (views[v].obj) PyBuffer_Release(&views[v]);
 }
 
 static PyObject *dot_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {

@@ -24,23 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "_answer.h"
-
-/* A contiguous 1-d buffer of `itemsize`-byte numbers of one of `kinds` ("ilq" or "f"). */
-static int get_array(PyObject *obj, Py_buffer *view, const char *kinds, Py_ssize_t itemsize, const char *name) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
-    const char *format = view->format ? view->format : "B";
-    if (*format == '@' || *format == '=' || *format == '<') format++;
-    if (view->ndim != 1 || view->itemsize != itemsize || format[0] == '\0' || format[1] != '\0' ||
-        strchr(kinds, format[0]) == NULL) {
-        PyErr_Format(PyExc_TypeError, "%s must be a 1-d array of %zd-byte %s", name, itemsize,
-                     kinds[0] == 'f' ? "floats" : "integers");
-        PyBuffer_Release(view);
-        view->obj = NULL;
-        return -1;
-    }
-    return 0;
-}
+#include "_kernel.h"
 
 static PyObject *rank(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
@@ -58,18 +42,18 @@ static PyObject *rank(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
     Py_ssize_t k = PyLong_AsSsize_t(args[6]);
     if (k == -1 && PyErr_Occurred()) return NULL;
-    if (get_array(args[0], indptr_v, "ilq", 8, "indptr") < 0 || get_array(args[1], indices_v, "il", 4, "indices") < 0 ||
-        get_array(args[2], data_v, "f", 4, "data") < 0 || get_array(args[3], books_v, "ilq", 8, "books") < 0 ||
-        get_array(args[4], signal_v, "f", 4, "signal") < 0 || get_array(args[5], hidden_v, "ilq", 8, "hidden") < 0 ||
-        (args[7] != Py_None && get_array(args[7], names_v, "ilq", 8, "names") < 0))
+    if (get_array(args[0], indptr_v, "ilq", 8, 0, "indptr") < 0 || get_array(args[1], indices_v, "il", 4, 0, "indices") < 0 ||
+        get_array(args[2], data_v, "f", 4, 0, "data") < 0 || get_array(args[3], books_v, "ilq", 8, 0, "books") < 0 ||
+        get_array(args[4], signal_v, "f", 4, 0, "signal") < 0 || get_array(args[5], hidden_v, "ilq", 8, 0, "hidden") < 0 ||
+        (args[7] != Py_None && get_array(args[7], names_v, "ilq", 8, 0, "names") < 0))
         goto done;
     const int64_t *indptr = indptr_v->buf, *books = books_v->buf, *hidden = hidden_v->buf;
     const int32_t *indices = indices_v->buf;
     const float *data = data_v->buf, *signal = signal_v->buf;
     const int64_t *names = args[7] == Py_None ? NULL : names_v->buf;
-    Py_ssize_t n_books = indptr_v->shape[0] - 1, nnz = indices_v->shape[0], n = books_v->shape[0];
-    if (n_books < 0 || data_v->shape[0] != nnz || signal_v->shape[0] != n ||
-        (names && names_v->shape[0] != n_books)) {
+    Py_ssize_t n_books = length(indptr_v) - 1, nnz = length(indices_v), n = length(books_v);
+    if (n_books < 0 || length(data_v) != nnz || length(signal_v) != n ||
+        (names && length(names_v) != n_books)) {
         PyErr_SetString(PyExc_ValueError, "array lengths disagree");
         goto done;
     }
@@ -112,7 +96,7 @@ static PyObject *rank(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             scores[c] += weight * data[p]; /* weight 1.0f: the weight itself, exactly */
         }
     }
-    for (Py_ssize_t h = 0; h < hidden_v->shape[0]; h++)
+    for (Py_ssize_t h = 0; h < length(hidden_v); h++)
         if (hidden[h] >= 0 && hidden[h] < n_books) scores[hidden[h]] = -INFINITY;
     /* Rank: keep the k best books above zero in order, inserting each into its place. */
     Py_ssize_t found = 0;
@@ -153,8 +137,7 @@ done:
     free(best);
     free(best_score);
     free(terms);
-    for (int v = 0; v < 7; v++)
-        if (views[v].obj) PyBuffer_Release(&views[v]);
+    release(views, 7);
     return result;
 }
 

@@ -47,7 +47,7 @@ from readcrumbs.recommenders.neighbours import ItemWeightsModel
 GENRE_BOOST = 0.5
 # A favourite is a reason for a book when its term is at least this share of the book's positive
 # terms (the strongest favourite always is); at most MAX_REASONS are named, strongest first.
-# readcrumbs/_answer.h, which both kernels use, has the same two (test_item_weights_kernel.py
+# readcrumbs/_kernel.h, which both kernels use, has the same two (test_item_weights_kernel.py
 # fails if they part).
 REASON_SHARE = 0.3
 MAX_REASONS = 3

@@ -1,12 +1,42 @@
-/* What both serving kernels (_item_weights.c, _factors.c) share: the ranking order and the
- * answer, [(book, score, because)], with recommend.reasons' rule for the reasons. */
-#ifndef READCRUMBS_ANSWER_H
-#define READCRUMBS_ANSWER_H
+/* What both serving kernels (_item_weights.c, _factors.c) share: reading numpy arrays, the
+ * ranking order, and the answer, [(book, score, because)], with recommend.reasons' rule for the
+ * reasons. */
+#ifndef READCRUMBS_KERNEL_H
+#define READCRUMBS_KERNEL_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* A C-contiguous buffer, of any shape, of `itemsize`-byte numbers whose format is one of `kinds`
+ * ("ilq" integers, "bc" bytes, "f" or "d" floats), writable when asked. -1 with TypeError (or
+ * the buffer protocol's error) set otherwise. */
+static int get_array(PyObject *obj, Py_buffer *view, const char *kinds, Py_ssize_t itemsize, int writable,
+                     const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
+    const char *format = view->format ? view->format : "B";
+    if (*format == '@' || *format == '=' || *format == '<') format++;
+    if (view->itemsize != itemsize || format[0] == '\0' || format[1] != '\0' || strchr(kinds, format[0]) == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s must be an array of %zd-byte %s", name, itemsize,
+                     kinds[0] == 'f' || kinds[0] == 'd' ? "floats" : "integers");
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* How many numbers the buffer holds, whatever its shape. */
+static inline Py_ssize_t length(const Py_buffer *view) { return view->len / view->itemsize; }
+
+/* Release the first `count` views that get_array filled (the others have no object). */
+static void release(Py_buffer *views, int count) {
+    for (int v = 0; v < count; v++)
+        if (views[v].obj) PyBuffer_Release(&views[v]);
+}
 
 /* recommend.py's MAX_REASONS and REASON_SHARE: test_item_weights_kernel.py fails if they part. */
 #define MAX_REASONS 3
